@@ -1,0 +1,76 @@
+// main.cc: the `pyreplay` command line. Subcommands register themselves (see command.h).
+#include <algorithm>
+#include <cstring>
+
+#include "replay/cli/command.h"
+#include "replay/common/terminal.h"
+
+namespace pyreplay::cli {
+
+std::vector<CommandSpec>& AllCommands() {
+  static std::vector<CommandSpec> commands;
+  return commands;
+}
+
+int ReportError(const absl::Status& status) {
+  if (status.ok()) return kExitOk;
+  Style style(stderr);
+  fprintf(stderr, "pyreplay: %s %s\n", style.Error("error:").c_str(),
+          std::string(status.message()).c_str());
+  return status.code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitError;
+}
+
+void PrintNote(const std::string& message) {
+  Style style(stderr);
+  fprintf(stderr, "%s\n", style.Dim("pyreplay: " + message).c_str());
+}
+
+}  // namespace pyreplay::cli
+
+namespace {
+
+// gdb spells its option `-ex`; CLI11 only knows one-letter short options, so `-ex` and
+// `-iex` become `--ex` / `--iex` before parsing (never after a `--`).
+std::vector<std::string> NormaliseGdbStyleOptions(int argc, char** argv) {
+  std::vector<std::string> args;
+  bool after_dashes = false;
+  for (int i = argc - 1; i >= 1; --i) args.push_back(argv[i]);  // CLI11 wants them reversed
+  for (auto it = args.rbegin(); it != args.rend(); ++it) {
+    if (*it == "--") after_dashes = true;
+    if (!after_dashes && (*it == "-ex" || *it == "-iex")) *it = "-" + *it;
+  }
+  return args;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace pyreplay::cli;
+  CLI::App app{
+      "pyreplay: record and replay multithreaded, networked CPython programs with rr.\n"
+      "Start with `pyreplay doctor`, then `pyreplay record --session threads`."};
+  app.name("pyreplay");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("pyreplay ") + PYREPLAY_VERSION);
+
+  std::vector<CommandSpec>& commands = AllCommands();
+  std::sort(commands.begin(), commands.end(),
+            [](const CommandSpec& a, const CommandSpec& b) { return a.order < b.order; });
+  std::vector<std::pair<CLI::App*, CommandRun>> runs;
+  for (CommandSpec& spec : commands) {
+    CLI::App* sub = app.add_subcommand(spec.name, spec.summary);
+    runs.emplace_back(sub, spec.setup(sub));
+  }
+
+  std::vector<std::string> args = NormaliseGdbStyleOptions(argc, argv);
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  for (auto& [sub, run] : runs) {
+    if (sub->parsed()) return run();
+  }
+  return kExitUsage;
+}

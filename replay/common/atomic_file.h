@@ -1,0 +1,24 @@
+// atomic_file.h: replace a file's contents so that readers see the old or the new, never half.
+//
+// Temp file in the same folder, write, fsync, rename over the target, fsync the folder. A crash at
+// any point leaves the previous file intact (at worst a stray `.tmp-*` file, which is ignored).
+#ifndef PYREPLAY_REPLAY_COMMON_ATOMIC_FILE_H_
+#define PYREPLAY_REPLAY_COMMON_ATOMIC_FILE_H_
+
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace pyreplay {
+
+// WriteFileAtomically creates the parent folder if needed, then replaces `path` with `contents`.
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents);
+
+// ReadFileToString reads a whole file. NotFound when it does not exist.
+absl::StatusOr<std::string> ReadFileToString(const std::string& path);
+
+}  // namespace pyreplay
+
+#endif  // PYREPLAY_REPLAY_COMMON_ATOMIC_FILE_H_

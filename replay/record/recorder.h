@@ -1,0 +1,50 @@
+// recorder.h: record a program with rr, in the right PMU mode, into a pyreplay trace.
+//
+//   RecordRequest request;
+//   request.command = {"/usr/bin/python3.11", "app.py"};
+//   ASSIGN_OR_RETURN(RecordResult result, Record(request));
+//   // result.trace_dir == "traces/app-1", result.program_status: the program's own exit.
+#ifndef PYREPLAY_REPLAY_RECORD_RECORDER_H_
+#define PYREPLAY_REPLAY_RECORD_RECORDER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "replay/common/subprocess.h"
+#include "replay/record/pmu_mode.h"
+
+namespace pyreplay {
+
+struct RecordRequest {
+  std::vector<std::string> command;  // the program and its arguments
+  std::string output_dir;            // the exact trace folder; "" picks <traces_root>/<name>-<n>
+  std::string traces_root;           // "" means $PYREPLAY_TRACES, else ./traces
+  std::string name;                  // "" derives it from the session or the script
+  std::string session;               // chapter session name, when recording one
+  PmuChoice pmu = PmuChoice::kAuto;
+  bool chaos = false;                // rr's chaos scheduling (used by `hunt`)
+  bool quiet = false;                // no mode notice on stderr
+  std::vector<EnvChange> program_env;
+};
+
+struct RecordResult {
+  std::string trace_dir;
+  PmuMode mode = PmuMode::kNoPmu;
+  ExitStatus program_status;  // how the recorded program ended
+};
+
+// DefaultTracesRoot is $PYREPLAY_TRACES, or "traces" in the current folder.
+std::string DefaultTracesRoot();
+
+// NextTraceDir picks <root>/<name>-<n> with n one more than the highest existing.
+std::string NextTraceDir(const std::string& root, const std::string& name);
+
+// Record runs `rr record` and writes the trace's metadata. Errors (rr missing, the program
+// missing, an unwritable folder, rr itself failing) are statuses with one actionable message.
+// A program that runs and fails is not an error: see RecordResult::program_status.
+absl::StatusOr<RecordResult> Record(const RecordRequest& request);
+
+}  // namespace pyreplay
+
+#endif  // PYREPLAY_REPLAY_RECORD_RECORDER_H_

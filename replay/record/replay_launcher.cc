@@ -1,0 +1,122 @@
+#include "replay/record/replay_launcher.h"
+
+#include <filesystem>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "replay/common/atomic_file.h"
+#include "replay/common/status_macros.h"
+#include "replay/record/recording_meta.h"
+#include "replay/record/rr_tool.h"
+
+namespace pyreplay {
+namespace fs = std::filesystem;
+
+// The trace format of rr 5.6.0 (TRACE_VERSION in rr's TraceStream.cc).
+inline constexpr int kSupportedTraceVersion = 85;
+
+absl::Status CheckTraceDir(const std::string& trace_dir) {
+  std::error_code ec;
+  if (!fs::is_directory(trace_dir, ec)) {
+    return absl::NotFoundError(absl::StrCat(trace_dir, ": no such trace folder"));
+  }
+  std::string version_path = trace_dir + "/version";
+  if (!fs::exists(version_path, ec)) {
+    if (fs::exists(trace_dir + "/incomplete", ec)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          trace_dir, ": the recording did not finish (rr left `incomplete`); record it again"));
+    }
+    return absl::NotFoundError(
+        absl::StrCat(trace_dir, " is not an rr trace (it has no `version` file)"));
+  }
+  absl::StatusOr<std::string> text = ReadFileToString(version_path);
+  if (!text.ok()) return text.status();
+  absl::string_view first_line = *text;
+  first_line = first_line.substr(0, first_line.find('\n'));
+  int version = 0;
+  if (!absl::SimpleAtoi(first_line, &version)) {
+    return absl::DataLossError(absl::StrCat(version_path, ": not an rr version file"));
+  }
+  if (version != kSupportedTraceVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        trace_dir, ": rr trace format ", version, " is not supported; pyreplay reads format ",
+        kSupportedTraceVersion, " (rr ", kSupportedRrVersion, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PmuMode> ReplayModeFor(const std::string& trace_dir, PmuChoice choice) {
+  absl::StatusOr<RecordingMeta> meta = ReadRecordingMeta(trace_dir);
+  if (!meta.ok() && !absl::IsNotFound(meta.status())) return meta.status();
+  if (!meta.ok()) {
+    // A plain rr trace: replay it the way this machine can.
+    return ResolvePmuMode(choice);
+  }
+  if (meta->mode == PmuMode::kNoPmu) {
+    if (choice == PmuChoice::kOn) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          trace_dir, " was recorded in no-PMU mode (every tick is 0), so it must be replayed in "
+                     "no-PMU mode; drop --pmu on"));
+    }
+    return PmuMode::kNoPmu;
+  }
+  if (choice == PmuChoice::kOff) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        trace_dir, " was recorded with hardware counters and cannot replay in no-PMU mode; "
+                   "drop --pmu off"));
+  }
+  if (!MachineHasPmu()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        trace_dir, " was recorded with hardware counters, and this machine has none; replay it "
+                   "on a machine with a PMU"));
+  }
+  return PmuMode::kPmu;
+}
+
+std::vector<std::string> GdbArguments(const ReplayRequest& request, const InstallLayout& layout) {
+  std::vector<std::string> args;
+  // rr's own gdb macros redefine `restart` and `jump`; without this gdb asks about each.
+  args.insert(args.end(), {"-iex", "set confirm off"});
+  // rr inserts `target extended-remote` before the first -ex that is a prefix of "continue";
+  // the empty command is one, so everything after it runs on a connected gdb.
+  args.insert(args.end(), {"-ex", ""});
+  if (!request.no_plugin) args.insert(args.end(), {"-x", layout.plugin_loader});
+  if (!request.goto_target.empty()) {
+    args.insert(args.end(), {"-ex", "pyr goto " + request.goto_target});
+  }
+  for (const std::string& command : request.commands) args.insert(args.end(), {"-ex", command});
+  if (request.batch) args.push_back("-batch");
+  args.insert(args.end(), request.gdb_args.begin(), request.gdb_args.end());
+  return args;
+}
+
+absl::StatusOr<ExitStatus> Replay(const ReplayRequest& request) {
+  RETURN_IF_ERROR(CheckRrAvailable());
+  RETURN_IF_ERROR(CheckTraceDir(request.trace_dir));
+  ASSIGN_OR_RETURN(PmuMode mode, ReplayModeFor(request.trace_dir, request.pmu));
+  ASSIGN_OR_RETURN(InstallLayout layout, FindInstallLayout());
+  if (!request.autopilot && !FindOnPath("gdb").ok()) {
+    return absl::NotFoundError(
+        "gdb is not installed or not on PATH; install it with `sudo apt-get install gdb`, or "
+        "use --autopilot to replay without gdb");
+  }
+  RrLaunch launch = RrLaunchFor(mode, layout);
+  std::vector<std::string> argv = launch.argv;
+  argv.push_back("replay");
+  if (request.autopilot) {
+    argv.insert(argv.end(), {"-a", request.trace_dir});
+  } else {
+    argv.insert(argv.end(), {request.trace_dir, "--"});
+    std::vector<std::string> gdb = GdbArguments(request, layout);
+    argv.insert(argv.end(), gdb.begin(), gdb.end());
+  }
+  ProcessOptions options;
+  options.env = launch.env;
+  options.env.emplace_back("PYREPLAY_TRACE", fs::absolute(request.trace_dir).string());
+  options.env.emplace_back("PYREPLAY_MODE", std::string(PmuModeName(mode)));
+  options.env.emplace_back("PYREPLAY_PLUGIN_DIR", layout.plugin_dir);
+  return RunProcess(argv, options);
+}
+
+}  // namespace pyreplay
