@@ -72,9 +72,8 @@ std::string NoPmuMicroarch() {
 }
 
 absl::string_view NoPmuLimits() {
-  return "no-PMU mode: this machine has no hardware performance counters, so rr runs with "
-         "pyreplay's preload. Ticks are always 0, threads switch only at blocking syscalls, and "
-         "async signals (timers) that land in user code cannot be replayed.";
+  return "ticks are always 0, threads switch only at blocking syscalls, and async signals "
+         "(timers) that land in user code cannot be replayed";
 }
 
 RrLaunch RrLaunchFor(PmuMode mode, const InstallLayout& layout) {

@@ -92,7 +92,9 @@ absl::StatusOr<RecordResult> Record(const RecordRequest& request) {
   RETURN_IF_ERROR(PrepareParent(trace_dir));
 
   if (mode == PmuMode::kNoPmu && !request.quiet) {
-    fprintf(stderr, "pyreplay: %s\n", std::string(NoPmuLimits()).c_str());
+    fprintf(stderr,
+            "pyreplay: recording in no-PMU mode (no hardware performance counters here): %s.\n",
+            std::string(NoPmuLimits()).c_str());
   }
   RrLaunch launch = RrLaunchFor(mode, layout);
   std::vector<std::string> argv = launch.argv;

@@ -85,6 +85,18 @@ def whens(output):
     return [int(m) for m in re.findall(r"^Current event: (\d+)$", output, re.M)]
 
 
+def session_line(session, needle, after=None):
+    """The 1-based line of `needle` in a session script (the first one after the line holding
+    `after`, when given): ground truth from the source text."""
+    seen_after = after is None
+    with open(os.path.join(harness.SESSIONS, session + ".py")) as f:
+        for number, line in enumerate(f, 1):
+            seen_after = seen_after or after in line
+            if seen_after and needle in line:
+                return number
+    raise AssertionError("%r not in %s.py" % (needle, session))
+
+
 class TempDirTestCase(unittest.TestCase):
     """A test case with a fresh temporary folder per class, removed afterwards."""
 
