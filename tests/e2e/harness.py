@@ -89,7 +89,7 @@ def session_line(session, needle, after=None):
     """The 1-based line of `needle` in a session script (the first one after the line holding
     `after`, when given): ground truth from the source text."""
     seen_after = after is None
-    with open(os.path.join(harness.SESSIONS, session + ".py")) as f:
+    with open(os.path.join(SESSIONS, session + ".py")) as f:
         for number, line in enumerate(f, 1):
             seen_after = seen_after or after in line
             if seen_after and needle in line:
