@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -105,6 +106,8 @@ absl::StatusOr<RecordResult> Record(const RecordRequest& request) {
   }
   argv.insert(argv.end(), request.command.begin(), request.command.end());
 
+  // Asking rr for its version costs a process start; do it while rr records, not after.
+  std::future<std::optional<std::string>> rr_version = std::async(std::launch::async, RrVersion);
   ProcessOptions options;
   options.env = launch.env;
   // rr prints "Saving execution to" on a terminal; we print our own summary instead.
@@ -117,7 +120,7 @@ absl::StatusOr<RecordResult> Record(const RecordRequest& request) {
 
   RecordingMeta meta;
   meta.pyreplay_version = PYREPLAY_VERSION;
-  meta.rr_version = RrVersion().value_or("");
+  meta.rr_version = rr_version.get().value_or("");
   meta.mode = mode;
   meta.microarch = mode == PmuMode::kNoPmu ? NoPmuMicroarch() : "";
   meta.name = name;
