@@ -22,8 +22,8 @@ for session in threads sockets; do
   echo
   echo "== replay: $trace"
   case "$session" in
-    threads) stops=(-ex "break PyThread_start_new_thread" -ex continue -ex when -ex "bt 3" -ex py-bt) ;;
-    sockets) stops=(-ex "break sock_connect" -ex continue -ex when -ex "bt 3" -ex py-bt) ;;
+    threads) stops=(-ex "set print frame-arguments scalars" -ex "break PyThread_start_new_thread" -ex continue -ex when -ex "bt 3" -ex py-bt) ;;
+    sockets) stops=(-ex "set print frame-arguments scalars" -ex "break sock_connect" -ex continue -ex when -ex "bt 3" -ex py-bt) ;;
   esac
   "$PYREPLAY" replay "$trace" --batch "${stops[@]}" 2>&1 | grep -v '^\[New Thread\|^BFD: warning'
   echo
