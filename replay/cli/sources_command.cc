@@ -2,6 +2,7 @@
 // in a replay shows Python/thread_pthread.h and Modules/socketmodule.c.
 #include <cstdio>
 #include <memory>
+#include <string>
 
 #include "replay/cli/command.h"
 #include "replay/sources/cpython_sources.h"
@@ -29,8 +30,13 @@ RegisterCommand kSources({"sources", "Fetch the CPython C sources of the recorde
         FetchCpythonSources(*request, [](const std::string& note) { PrintNote(note); });
     if (!fetched.ok()) return ReportError(fetched.status());
     const CpythonSources& sources = fetched->sources;
-    printf("CPython sources of %s %s%s: %s\n", sources.source_package.c_str(),
-           sources.used_version.c_str(), fetched->downloaded ? "" : " (already cached)",
+    std::string nearest;
+    if (sources.used_version != sources.wanted_version) {
+      nearest = " (nearest to the installed " + sources.wanted_version + ")";
+    }
+    printf("CPython sources of %s %s%s%s: %s\n", sources.source_package.c_str(),
+           sources.used_version.c_str(), nearest.c_str(),
+           fetched->downloaded ? "" : ", already cached, nothing downloaded",
            sources.source_dir.c_str());
     printf("`pyreplay replay` shows them in gdb: try `list PyThread_start_new_thread`.\n");
     return kExitOk;

@@ -15,6 +15,7 @@
 #include "replay/common/status_macros.h"
 #include "replay/record/recording_meta.h"
 #include "replay/record/rr_tool.h"
+#include "replay/sources/script_sources.h"
 
 namespace pyreplay {
 namespace fs = std::filesystem;
@@ -131,6 +132,12 @@ absl::StatusOr<RecordResult> Record(const RecordRequest& request) {
   meta.exit_code = status.ShellCode();
   meta.recorded_at = absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone());
   RETURN_IF_ERROR(WriteRecordingMeta(trace_dir, meta));
+  // rr keeps only mapped files; keep the program's own .py files so listings show them as run.
+  if (absl::StatusOr<int> copied = CopyScriptSources(trace_dir, meta.command, meta.cwd);
+      !copied.ok()) {
+    fprintf(stderr, "pyreplay: warning: the script's sources were not kept in the trace: %s\n",
+            std::string(copied.status().message()).c_str());
+  }
 
   RecordResult result;
   result.trace_dir = trace_dir;

@@ -9,6 +9,7 @@
 #include "replay/common/status_macros.h"
 #include "replay/record/recording_meta.h"
 #include "replay/record/rr_tool.h"
+#include "replay/sources/cpython_sources.h"
 
 namespace pyreplay {
 namespace fs = std::filesystem;
@@ -78,6 +79,10 @@ std::vector<std::string> GdbArguments(const ReplayRequest& request, const Instal
   std::vector<std::string> args;
   // rr's own gdb macros redefine `restart` and `jump`; without this gdb asks about each.
   args.insert(args.end(), {"-iex", "set confirm off"});
+  // CPython's C sources (`pyreplay sources`), so `list` shows ../Python/thread_pthread.h.
+  for (const std::string& dir : request.source_dirs) {
+    args.insert(args.end(), {"-iex", "directory " + dir});
+  }
   // rr inserts `target extended-remote` before the first -ex that is a prefix of "continue";
   // the empty command is one, so everything after it runs on a connected gdb.
   args.insert(args.end(), {"-ex", ""});
@@ -90,6 +95,30 @@ std::vector<std::string> GdbArguments(const ReplayRequest& request, const Instal
   args.insert(args.end(), request.gdb_args.begin(), request.gdb_args.end());
   return args;
 }
+
+namespace {
+
+// CpythonSourceDirsFor is where gdb finds the recorded interpreter's C sources, when cached.
+std::vector<std::string> CpythonSourceDirsFor(const std::string& trace_dir, bool quiet) {
+  std::string python = kDefaultPython;
+  if (absl::StatusOr<RecordingMeta> meta = ReadRecordingMeta(trace_dir);
+      meta.ok() && !meta->command.empty() &&
+      fs::path(meta->command[0]).filename().string().rfind("python", 0) == 0 &&
+      fs::exists(meta->command[0])) {
+    python = meta->command[0];
+  }
+  absl::StatusOr<CpythonSources> sources = FindCachedSources(python);
+  if (!sources.ok()) {
+    if (!quiet) {
+      fprintf(stderr, "pyreplay: no CPython C sources cached, so `list` cannot show them; "
+                      "fetch them once with `pyreplay sources`\n");
+    }
+    return {};
+  }
+  return GdbSourceDirectories(*sources);
+}
+
+}  // namespace
 
 absl::StatusOr<ExitStatus> Replay(const ReplayRequest& request) {
   RETURN_IF_ERROR(CheckRrAvailable());
@@ -104,11 +133,15 @@ absl::StatusOr<ExitStatus> Replay(const ReplayRequest& request) {
   RrLaunch launch = RrLaunchFor(mode, layout);
   std::vector<std::string> argv = launch.argv;
   argv.push_back("replay");
+  ReplayRequest with_sources = request;
+  if (with_sources.source_dirs.empty() && !request.autopilot) {
+    with_sources.source_dirs = CpythonSourceDirsFor(request.trace_dir, request.batch);
+  }
   if (request.autopilot) {
     argv.insert(argv.end(), {"-a", request.trace_dir});
   } else {
     argv.insert(argv.end(), {request.trace_dir, "--"});
-    std::vector<std::string> gdb = GdbArguments(request, layout);
+    std::vector<std::string> gdb = GdbArguments(with_sources, layout);
     argv.insert(argv.end(), gdb.begin(), gdb.end());
   }
   ProcessOptions options;

@@ -27,6 +27,9 @@ struct ReplayRequest {
   bool autopilot = false;
   bool no_plugin = false;
   std::vector<std::string> gdb_args;  // passed to gdb last
+  // gdb `directory` folders for CPython's C sources; Replay() fills it from the sources cache
+  // (`pyreplay sources`) when empty.
+  std::vector<std::string> source_dirs;
 };
 
 // CheckTraceDir is OK for a folder that holds a finished rr trace of the supported format.
