@@ -37,3 +37,5 @@ def _load_python_gdb():
 def load():
     PyrPrefix()
     _load_python_gdb()
+    from . import listing  # pyr list (after python-gdb.py: it reads Python frames through it)
+    listing.register()
