@@ -15,6 +15,7 @@
 #include "replay/common/subprocess.h"
 #include "replay/record/pmu_mode.h"
 #include "replay/record/rr_tool.h"
+#include "replay/sources/cpython_sources.h"
 
 namespace pyreplay {
 namespace fs = std::filesystem;
@@ -50,6 +51,29 @@ Check CheckGdb() {
     return check;
   }
   check.detail = std::string(absl::StripAsciiWhitespace(out->substr(0, out->find('\n'))));
+  return check;
+}
+
+// CheckCpythonSources: are the C sources `list` shows in a replay cached (`pyreplay sources`)?
+Check CheckCpythonSources(const std::string& python) {
+  Check check{"C sources"};
+  absl::StatusOr<CpythonSources> sources = FindCachedSources(python);
+  if (sources.ok()) {
+    check.detail = absl::StrCat(sources->source_package, " ", sources->used_version, " in ",
+                                sources->source_dir);
+    if (sources->used_version != sources->wanted_version) {
+      absl::StrAppend(&check.detail, " (nearest to ", sources->wanted_version,
+                      "; line numbers may differ slightly)");
+    }
+    return check;
+  }
+  check.level = CheckLevel::kWarn;
+  if (absl::IsFailedPrecondition(sources.status())) {
+    check.detail = std::string(sources.status().message());
+    return check;
+  }
+  check.detail = "CPython's C sources are not cached, so `list` in a replay shows no C code";
+  check.fix = "pyreplay sources   (as root: pyreplay sources --add-deb-src)";
   return check;
 }
 
@@ -91,6 +115,7 @@ std::vector<Check> CheckPython(const std::string& python) {
     pybt.fix = "sudo apt-get install python3.11-dbg";
   }
   checks.push_back(pybt);
+  checks.push_back(CheckCpythonSources(python));
   return checks;
 }
 

@@ -113,7 +113,8 @@ std::vector<fs::path> SourceFilesIn(const AptSourceFiles& files) {
 
 absl::StatusOr<AptSourceFiles> FindAptSourceFiles() {
   absl::StatusOr<std::string> out = CaptureOutput(
-      {"apt-config", "shell", "L", "Dir::Etc::sourcelist/f", "P", "Dir::Etc::sourceparts/d"});
+      {"apt-config", "shell", "L", "Dir::Etc::sourcelist/f", "P", "Dir::Etc::sourceparts/d", "S",
+       "Dir::State::Lists/d"});
   if (!out.ok()) {
     return absl::NotFoundError(absl::StrCat(
         "cannot ask apt where its sources are (apt-config: ", out.status().message(),
@@ -123,9 +124,11 @@ absl::StatusOr<AptSourceFiles> FindAptSourceFiles() {
   for (absl::string_view line : absl::StrSplit(*out, '\n')) {
     bool is_list = absl::ConsumePrefix(&line, "L=");
     bool is_parts = !is_list && absl::ConsumePrefix(&line, "P=");
+    bool is_lists = !is_list && !is_parts && absl::ConsumePrefix(&line, "S=");
     std::string value(absl::StripPrefix(absl::StripSuffix(line, "'"), "'"));
     if (is_list) files.list_file = value;
     if (is_parts) files.parts_dir = value;
+    if (is_lists) files.lists_dir = value;
   }
   return files;
 }

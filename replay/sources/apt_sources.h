@@ -24,6 +24,7 @@ inline constexpr char kDebSrcFileName[] = "pyreplay-deb-src.sources";
 struct AptSourceFiles {
   std::string list_file;  // Dir::Etc::sourcelist, e.g. /etc/apt/sources.list
   std::string parts_dir;  // Dir::Etc::sourceparts, e.g. /etc/apt/sources.list.d/
+  std::string lists_dir;  // Dir::State::Lists, where `apt-get update` writes the indexes
 };
 
 // FindAptSourceFiles asks apt-config where apt reads its sources from.

@@ -343,10 +343,11 @@ absl::StatusOr<FetchResult> FetchCpythonSources(
   // The source index: refreshed only when it does not list the version we want.
   ASSIGN_OR_RETURN(std::vector<std::string> available, AvailableVersions(package.source_package));
   if (std::find(available.begin(), available.end(), package.version) == available.end()) {
-    if (geteuid() != 0) {
+    if (access(apt_files.lists_dir.c_str(), W_OK) != 0) {
       if (available.empty()) {
         return absl::FailedPreconditionError(absl::StrCat(
-            "apt has not downloaded the source index yet; run `sudo apt-get update`, then "
+            "apt has not downloaded the source index yet (", apt_files.lists_dir,
+            " is not writable for apt-get update); run `sudo apt-get update`, then "
             "`pyreplay sources` again"));
       }
     } else {
