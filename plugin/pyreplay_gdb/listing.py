@@ -10,6 +10,7 @@ Other commands (pyr bt) use `recorded_path()` / `source_line()` to read Python f
 
 import json
 import os
+import re
 
 import gdb
 
@@ -222,26 +223,157 @@ def format_listing(context=3):
     return "\n".join(out)
 
 
+# --- Listing any file or definition: `pyr list FILE:LINE`, `pyr list NAME` ---------------------
+
+def _source_path_dirs():
+    """gdb's source path (`directory`), where `pyreplay replay` put CPython's cached sources."""
+    try:
+        value = gdb.parameter("directories") or ""
+    except (gdb.error, RuntimeError):
+        value = ""
+    return [d for d in value.split(os.pathsep) if d and not d.startswith("$")]
+
+
+def resolve_file(name):
+    """(path, origin) for a file named as the user or the debug info names it: a recorded Python
+    file, a path, or a path relative to the CPython sources (Modules/socketmodule.h,
+    ../Modules/socketmodule.c). (None, None) when not found."""
+    copy = recorded_path(name)
+    if copy:
+        return copy, "recorded copy"
+    if os.path.isabs(name) and os.path.isfile(name):
+        return name, "on disk"
+    for base in _source_path_dirs():
+        for candidate in (os.path.join(base, name), os.path.join(base, "..", name)):
+            if os.path.isfile(candidate):
+                return os.path.normpath(candidate), os.path.normpath(candidate)
+    return None, None
+
+
+def _read_any(path):
+    lines = _read_c_source(path)
+    if lines is None:
+        raise gdb.GdbError("pyr list: cannot read %s" % path)
+    return lines
+
+
+def _definitions(name):
+    """Candidate (file as the debug info names it, line) pairs for a type, function or variable:
+    the symbol's own, then each that `info types/functions/variables` prints."""
+    found = []
+    try:  # a function: its line table is exact
+        text = gdb.execute("info line %s" % name, to_string=True)
+        match = re.match(r'Line (\d+) of "([^"]+)"', text)
+        if match:
+            found.append((match.group(2), int(match.group(1))))
+    except gdb.error:
+        pass
+    for lookup in (gdb.lookup_static_symbol, gdb.lookup_global_symbol):
+        try:
+            symbol = lookup(name)
+        except (gdb.error, RuntimeError):
+            symbol = None
+        if symbol is not None and symbol.symtab is not None and symbol.line:
+            found.append((symbol.symtab.filename, symbol.line))
+    for kind in ("types", "functions", "variables"):
+        try:
+            text = gdb.execute("info %s ^%s$" % (kind, name), to_string=True)
+        except gdb.error:
+            continue
+        current = None
+        for line in text.splitlines():
+            if line.startswith("File ") and line.endswith(":"):
+                current = line[5:-1]
+            elif current and line.split(":", 1)[0].strip().isdigit():
+                found.append((current, int(line.split(":", 1)[0])))
+    unique = []
+    for item in found:
+        if item not in unique:
+            unique.append(item)
+    return unique[:16]
+
+
+def list_location(spec, context):
+    """The text of `pyr list FILE:LINE[,END]` or `pyr list NAME`."""
+    if ":" in spec:
+        name, _, where = spec.rpartition(":")
+        first, _, last = where.partition(",")
+        try:
+            start = int(first)
+            end = int(last) if last else None
+        except ValueError:
+            raise gdb.GdbError("pyr list: %r is not FILE:LINE or FILE:LINE,END" % spec)
+        path, origin = resolve_file(name)
+        if path is None:
+            raise gdb.GdbError("pyr list: no file %s in the recorded sources or CPython's sources "
+                               "(run `pyreplay sources`, then replay again)" % name)
+        lines = _read_any(path)
+        if end is None:
+            out = _window(lines, start, context) if 1 <= start <= len(lines) else []
+        else:
+            out = ["   %*d  %s" % (len(str(end)), n, lines[n - 1].rstrip())
+                   for n in range(max(1, start), min(len(lines), end) + 1)]
+        if not out:
+            raise gdb.GdbError("pyr list: %s has %d lines" % (name, len(lines)))
+        return "\n".join(["%s:%s (%s)" % (name, where, origin)] + out)
+    found = _definitions(spec)
+    if not found:
+        raise gdb.GdbError("pyr list: no type, function or variable named %s in the debug info"
+                           % spec)
+    for symfile, line in found:
+        candidates = [symfile]
+        # Debian's LTO debug info names some declarations' files wrongly (PySocketSockObject is
+        # said to be in socketmodule.c; it is in socketmodule.h). Check the text; try the sibling.
+        stem, ext = os.path.splitext(symfile)
+        candidates += [stem + other for other in (".h", ".c") if other != ext]
+        for candidate in candidates:
+            path, origin = resolve_file(candidate)
+            if path is None:
+                continue
+            lines = _read_any(path)
+            # The name is on the line, or a little above it (a function's first line).
+            if 1 <= line <= len(lines) and any(spec in text
+                                               for text in lines[max(0, line - 16):line]):
+                return "\n".join(["%s:%d, %s (%s)" % (candidate, line, spec, origin)] +
+                                 _window(lines, line, context))
+    symfile, line = found[0]
+    if resolve_file(symfile)[0] is None:
+        raise gdb.GdbError("pyr list: %s is defined at %s:%d, whose source is not available "
+                           "(run `pyreplay sources`, then replay again)" % (spec, symfile, line))
+    raise gdb.GdbError("pyr list: the debug info puts %s at %s:%d, but that line does not "
+                       "mention it" % (spec, symfile, line))
+
+
 class PyrList(gdb.Command):
     """Show the Python line and the C line the current thread is executing.
 
 Usage: pyr list [CONTEXT]
+       pyr list FILE:LINE[,END] | NAME [CONTEXT]
 
 The Python line comes from the recorded copy of the program's own files when the trace has one
 (`pyreplay record` keeps them), so it shows the code as it ran even if the script changed since.
 The C line is the innermost frame whose source is readable: run `pyreplay sources` once so gdb
 finds CPython's C files. The current line is marked with ->.
 
-CONTEXT is the number of lines shown before and after each current line (default 3)."""
+CONTEXT is the number of lines shown before and after each current line (default 3).
+
+FILE:LINE lists a file of the recorded program or of CPython's sources, such as
+Modules/socketmodule.h:308 (gdb's own `list` knows only files that hold code).
+NAME lists the definition of a C type, function or variable, such as PySocketSockObject
+or sock_methods (default CONTEXT 10)."""
 
     def __init__(self):
         super().__init__("pyr list", gdb.COMMAND_FILES)
 
     def invoke(self, arg, from_tty):
         argv = gdb.string_to_argv(arg)
-        context = 3
+        spec = None
+        if argv and not argv[0].isdigit():
+            spec = argv.pop(0)
+        context = 3 if spec is None else 10
         if len(argv) > 1:
-            raise gdb.GdbError("pyr list: too many arguments; usage: pyr list [CONTEXT]")
+            raise gdb.GdbError("pyr list: too many arguments; usage: pyr list [CONTEXT] or "
+                               "pyr list FILE:LINE|NAME [CONTEXT]")
         if argv:
             try:
                 context = int(argv[0])
@@ -249,6 +381,9 @@ CONTEXT is the number of lines shown before and after each current line (default
                 raise gdb.GdbError("pyr list: CONTEXT must be a number of lines, not %r" % argv[0])
             if not 0 <= context <= 200:
                 raise gdb.GdbError("pyr list: CONTEXT must be between 0 and 200")
+        if spec is not None:
+            gdb.write(list_location(spec, context) + "\n")
+            return
         try:
             gdb.selected_frame()
         except gdb.error:
