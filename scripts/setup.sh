@@ -10,6 +10,7 @@ PACKAGES=(
   python3.11 python3.11-dev python3.11-dbg
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libarchive-dev libzstd-dev
   nlohmann-json3-dev clang libclang-rt-14-dev
+  dpkg-dev  # dpkg-source, which `pyreplay sources` (apt-get source) unpacks CPython's sources with
 )
 
 missing=()
@@ -27,3 +28,15 @@ BUILD_DIR=${PYREPLAY_BUILD_DIR:-build}
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)"
 echo "setup: built $BUILD_DIR/bin/pyreplay"
+
+# CPython's C sources, so `list` in a replay shows thread_pthread.h and socketmodule.c. Cached
+# per user (nothing is downloaded twice). Not fatal: it needs Debian's archive, and as a non-root
+# user a deb-src entry (`sudo pyreplay sources --add-deb-src` adds one).
+if [ "${PYREPLAY_SKIP_SOURCES:-}" != 1 ]; then
+  sources_args=()
+  [ "$(id -u)" -eq 0 ] && sources_args=(--add-deb-src)
+  if ! "$BUILD_DIR/bin/pyreplay" sources "${sources_args[@]}"; then
+    echo "setup: CPython's C sources were not fetched (see above); replays still work, but" \
+         "\`list\` shows no C code until \`$BUILD_DIR/bin/pyreplay sources\` succeeds"
+  fi
+fi

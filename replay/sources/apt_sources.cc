@@ -217,8 +217,8 @@ absl::StatusOr<std::string> AddDebSrcEntry(const AptSourceFiles& files) {
         "cannot write ", path, " (permission denied); run `sudo pyreplay sources --add-deb-src`"));
   }
   std::string contents = absl::StrCat(
-      "# Written by `pyreplay sources --add-deb-src`: the source packages of the Debian\n"
-      "# entries above, so `apt-get source` works. Safe to delete.\n\n",
+      "# Written by `pyreplay sources --add-deb-src`: the source packages of this machine's\n"
+      "# Debian entries, so `apt-get source` works. Safe to delete.\n\n",
       absl::StrJoin(stanzas, "\n"));
   absl::Status written = WriteFileAtomically(path, contents);
   if (!written.ok()) return written;
