@@ -3,7 +3,7 @@
 // Every write is a read-modify-write under an exclusive flock on `<trace>/pyreplay/marks.lock`,
 // and replaces the file atomically (temp file, fsync, rename): concurrent writers (gdb sessions,
 // the CLI, `pack` merging) lose nothing, and a writer killed mid-write leaves the last good file.
-// Before each write the current good state is copied to `marks.bak`. A marks file that does not
+// After each write the new good state is also copied to `marks.bak`. A marks file that does not
 // parse is reported (DataLoss) and never overwritten: writes refuse until `Recover()`.
 //
 //   MarkStore store("traces/sockets-1");
