@@ -1,0 +1,174 @@
+// event_index.h: every thread, process and socket event of an rr trace, without a replay.
+//
+// The index is built from rr's `tasks` and `events` streams alone (replay/trace/trace_reader.h),
+// and saved as Cap'n Proto in `<trace>/pyreplay/index` (schema: replay/index/index.capnp). It
+// records the rr header uuid and the size and mtime of every stream it read, so a stale index
+// (another trace's, or one older than its streams) is detected and rebuilt.
+//
+//   ASSIGN_OR_RETURN(EventIndex index, LoadOrBuildIndex("traces/sockets-1"));
+//   for (const IndexEntry& e : index.entries) {
+//     if (e.kind == EventKind::kConnect && e.peer >= 0) {
+//       const IndexEntry& accept = index.entries[e.peer];   // the accept that answered it
+//     }
+//   }
+//
+// Every function returns a status and never throws or exits: the gdb plugin (pybind11) calls it.
+#ifndef PYREPLAY_REPLAY_INDEX_EVENT_INDEX_H_
+#define PYREPLAY_REPLAY_INDEX_EVENT_INDEX_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace pyreplay {
+
+// EventKind is what an index entry is. The names (EventKindName) are what `--kind` accepts.
+enum class EventKind : uint8_t {
+  kThreadStart = 0,  // "thread": a clone with CLONE_THREAD (tid = the new thread)
+  kThreadExit,       // "thread-exit"
+  kFork,             // "fork": a clone without CLONE_THREAD (tid = the new process's tid)
+  kExec,             // "exec"
+  kProcessExit,      // "exit": the last thread of a process exited
+  kSocket,           // "socket"
+  kBind,             // "bind"
+  kListen,           // "listen"
+  kConnect,          // "connect"
+  kAccept,           // "accept" (accept and accept4)
+};
+inline constexpr int kEventKindCount = 10;
+
+// EventKindName is the short name: "thread", "thread-exit", "fork", "exec", "exit", "socket",
+// "bind", "listen", "connect", "accept".
+absl::string_view EventKindName(EventKind kind);
+// ParseEventKind accepts a name above (and "threads"/"accept4" as aliases). InvalidArgument else.
+absl::StatusOr<EventKind> ParseEventKind(absl::string_view name);
+
+// AddressFamily of a socket address we could decode.
+enum class AddressFamily : uint8_t { kUnknown = 0, kInet, kInet6, kUnix };
+
+// SocketAddress is a decoded address. `text` is "127.0.0.1:8765", "[::1]:8765" or a Unix path;
+// empty when unknown. `inferred` is true when it did not come from rr's socketAddrs for this very
+// syscall but was deduced (e.g. a bind's address from the accepts on that socket).
+struct SocketAddress {
+  AddressFamily family = AddressFamily::kUnknown;
+  std::string text;
+  bool inferred = false;
+  bool known() const { return !text.empty(); }
+};
+
+// IndexEntry is one indexed event.
+struct IndexEntry {
+  EventKind kind = EventKind::kSocket;
+  uint64_t event = 0;       // rr's frame time: what gdb's `when` prints (entering frame)
+  uint64_t exit_event = 0;  // for syscalls: the exiting frame's event (0 if the trace ends first)
+  int32_t tid = 0;          // the acting thread (for thread/fork: the new task)
+  int32_t pid = 0;          // its process (thread-group leader tid)
+  double time = 0;          // monotonic seconds (CLOCK_MONOTONIC) of the event
+  int32_t syscall = -1;     // x86-64 syscall number for socket events, -1 for task events
+
+  // Socket events. fd: the socket's fd (for accept: the listening fd; `result` is the new fd).
+  int64_t fd = -1;
+  int32_t family = -1;      // AF_* of the socket (from its socket() call), -1 unknown
+  int32_t type = -1;        // SOCK_* of the socket without flags, -1 unknown
+  int64_t result = 0;       // the syscall's return value; negative: -errno
+  bool finished = false;    // the exiting frame was recorded (result is valid)
+  SocketAddress local;
+  SocketAddress remote;
+  int64_t peer = -1;        // connect <-> accept pairing: index into EventIndex::entries
+
+  // Task events.
+  int32_t parent_tid = 0;   // thread/fork: the creating task
+  int32_t exit_status = 0;  // thread-exit/exit: the wait status
+  std::string detail;       // exec: the file name
+
+  bool ok() const { return finished && result >= 0; }
+};
+
+// ThreadInfo is one task (thread) of the trace.
+struct ThreadInfo {
+  int32_t tid = 0;
+  int32_t parent_tid = 0;     // 0 for the initial task
+  int32_t pid = 0;            // its process
+  uint64_t created_at = 0;    // event of its creation (0: there from the start)
+  uint64_t exited_at = 0;     // event of its exit (0: never exited in the trace)
+  int32_t exit_status = 0;
+};
+
+// ProcessInfo is one process (thread group) of the trace.
+struct ProcessInfo {
+  int32_t pid = 0;
+  int32_t parent_pid = 0;
+  uint64_t created_at = 0;
+  uint64_t exec_at = 0;       // last exec (0: none)
+  uint64_t exited_at = 0;
+  std::string exe;            // last exec's file name
+  std::vector<std::string> cmdline;
+};
+
+// StreamStamp identifies one rr stream file as the index read it.
+struct StreamStamp {
+  std::string name;           // "events", "tasks"
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+};
+
+// EventIndex is the whole index of one trace.
+struct EventIndex {
+  std::string uuid;           // rr's header uuid (16 raw bytes)
+  uint64_t event_count = 0;   // frames in the events stream
+  double first_time = 0;      // monotonic seconds of the first and last frame
+  double last_time = 0;
+  std::vector<IndexEntry> entries;   // sorted by event
+  std::vector<ThreadInfo> threads;   // by creation
+  std::vector<ProcessInfo> processes;
+  std::vector<StreamStamp> streams;
+
+  // FirstAtOrAfter is the index of the first entry with event >= `event` (entries.size() if none).
+  size_t FirstAtOrAfter(uint64_t event) const;
+  // FindThread / FindProcess return nullptr when absent.
+  const ThreadInfo* FindThread(int32_t tid) const;
+  const ProcessInfo* FindProcess(int32_t pid) const;
+};
+
+// IndexPath is `<trace_dir>/pyreplay/index`.
+std::string IndexPath(const std::string& trace_dir);
+
+// IndexProgress is called now and then with the bytes of compressed input read so far.
+using IndexProgress = std::function<void(uint64_t done_bytes, uint64_t total_bytes)>;
+
+// BuildIndex reads the trace's streams and builds the index in memory (it does not write it).
+// NotFound for a missing trace or stream, FailedPrecondition for another trace format version,
+// DataLoss (naming the file, chunk and byte offset) for a truncated or corrupt stream.
+absl::StatusOr<EventIndex> BuildIndex(const std::string& trace_dir,
+                                      const IndexProgress& progress = nullptr);
+
+// WriteIndex saves `index` to IndexPath atomically (temp file, fsync, rename).
+absl::Status WriteIndex(const std::string& trace_dir, const EventIndex& index);
+
+// LoadIndex reads a saved index as is. NotFound when there is none, DataLoss when corrupt.
+absl::StatusOr<EventIndex> LoadIndex(const std::string& trace_dir);
+
+// IndexFreshness says whether a saved index matches the trace.
+enum class IndexFreshness { kFresh, kMissing, kStale };
+// CheckIndexFreshness compares the saved index's uuid and stream stamps with the trace's.
+absl::StatusOr<IndexFreshness> CheckIndexFreshness(const std::string& trace_dir);
+
+// LoadOrBuildIndex returns the saved index when fresh; otherwise it builds it, writes it (unless
+// the trace directory is read-only, which is not an error) and returns it. `rebuilt`, when given,
+// says whether it had to build.
+absl::StatusOr<EventIndex> LoadOrBuildIndex(const std::string& trace_dir,
+                                            const IndexProgress& progress = nullptr,
+                                            bool* rebuilt = nullptr);
+
+// DescribeEntry is the human details of an entry, e.g.
+// "127.0.0.1:40312 -> 127.0.0.1:8765 fd 5 ok" or "new thread 1234 (parent 1230)".
+std::string DescribeEntry(const EventIndex& index, const IndexEntry& entry);
+
+}  // namespace pyreplay
+
+#endif  // PYREPLAY_REPLAY_INDEX_EVENT_INDEX_H_
