@@ -39,3 +39,6 @@ def load():
     _load_python_gdb()
     from . import listing  # pyr list (after python-gdb.py: it reads Python frames through it)
     listing.register()
+    # Per-concept modules add to core's command table (name, handler, completer) on import.
+    from . import core, events, marks  # noqa: F401  pyr goto/next/prev/follow/where/events, marks
+    core.register_all()

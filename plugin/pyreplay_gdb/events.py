@@ -1,0 +1,292 @@
+"""`pyr goto`, `pyr next`, `pyr prev`, `pyr follow`, `pyr where`, `pyr events`: moving between
+indexed thread and socket events."""
+
+import gdb
+
+from . import catalog as cat
+from . import core
+from . import motion
+from .core import PyrError, command
+
+# Where the last jump landed: (event, tid, pc). At that exact place, "the current event" is
+# that event; elsewhere with `when` == N, event N is still ahead.
+_landed = {"at": None}
+
+
+def _at_indexed_event():
+    """The indexed event we stand on (landed there and have not moved), or None."""
+    at = _landed["at"]
+    if at is None or not motion.alive():
+        return None
+    try:
+        if motion.here() != at:
+            return None
+    except (gdb.error, PyrError):
+        return None
+    return cat.catalog().by_event.get(at[0])
+
+
+def _position_lines():
+    w, tid, pc = motion.here()
+    lines = ["Position: event %d, ticks %d, tid %d, pc 0x%x" % (w, motion.ticks(), tid, pc)]
+    lines.append("C:      " + _c_location())
+    py = _python_location()
+    if py:
+        lines.append("Python: " + py)
+    return lines
+
+
+def _c_location():
+    try:
+        from .listing import current_c_location
+        c = current_c_location()
+    except Exception:
+        c = None
+    frame = gdb.newest_frame()
+    here = "%s" % (frame.name() or "0x%x" % frame.pc())
+    if c is None:
+        return here
+    level, func, symfile, _, line, _ = c
+    if level == 0:
+        return "%s (%s:%d)" % (func, symfile, line)
+    return "%s, called from %s (%s:%d, frame #%d)" % (here, func, symfile, line, level)
+
+
+def _python_location():
+    try:
+        from .listing import current_python_location
+        py = current_python_location()
+    except Exception:
+        return None
+    if not py:
+        return None
+    filename, line, func = py
+    return "%s:%s, in %s" % (filename, line if line is not None else "?", func)
+
+
+def python_location_text():
+    return _python_location() or ""
+
+
+def goto_event(event, quiet=False):
+    """Lands at the instant indexed (or any) event `event` begins, in its thread, and prints where."""
+    catalog = cat.catalog()
+    site = catalog.site(event)
+    how = motion.land_at_event(site)
+    _landed["at"] = motion.here()
+    if motion.when() != event:
+        raise PyrError("pyr: landed at event %d instead of %d" % (motion.when(), event))
+    if not quiet:
+        e = catalog.by_event.get(event)
+        head = "Event %d: %s" % (event, cat.describe(e)) if e else \
+            "Event %d (not an indexed event), tid %d" % (event, site["tid"])
+        print("\n".join([head] + _position_lines() + ["(reached by %s)" % how]))
+
+
+def goto_mark(name, quiet=False):
+    from . import marks
+    marks.goto_mark(name, quiet=quiet)
+
+
+def _current_when():
+    if not motion.alive():
+        return None
+    return motion.when()
+
+
+def _relative(k):
+    """The indexed event k steps from here (k > 0 forward, k < 0 backward)."""
+    pool = cat.catalog().events
+    return _step(pool, k)
+
+
+def _step(pool, k):
+    if not pool:
+        raise PyrError("pyr: no indexed events match")
+    w = _current_when()
+    on = _at_indexed_event()
+    if w is None:  # the program ended: everything is behind us
+        ahead, behind = [], pool
+    else:
+        ahead = [e for e in pool if e["event"] > w or (e["event"] == w and on is None)]
+        behind = [e for e in pool if e["event"] < w]
+    if k > 0:
+        if len(ahead) < k:
+            raise PyrError("pyr: no %s indexed event after event %s" %
+                           ("further" if ahead else "matching", w))
+        return ahead[k - 1]["event"]
+    if len(behind) < -k:
+        raise PyrError("pyr: no matching indexed event before event %s" % w)
+    return behind[k]["event"]
+
+
+def _complete_goto(text, word):
+    word = word or ""
+    if word.startswith("@"):
+        return ["@" + n for n in core.mark_names() if ("@" + n).startswith(word)]
+    return core.complete_words(word, ["@" + n for n in core.mark_names()])
+
+
+@command("goto", _complete_goto)
+def goto(argv):
+    """Jump to an indexed event or a mark, forward or backward.
+
+Usage: pyr goto N | @MARK | +K | -K
+
+N is an event number (what `when` prints; `pyr events` lists the indexed ones). The replay stops
+at the instant the event begins, in the event's thread, which gdb selects: for a syscall, at its
+`syscall` instruction, with `when` equal to N.
+
+@MARK returns to a mark made with `pyr mark`, at exactly the marked instruction and registers.
+
++K and -K move K indexed events forward or backward from here.
+
+Jumps reuse rr checkpoints made at earlier landings, so going back near a visited place does not
+replay from the start. Prints the position (event, ticks, tid), the C location and the Python
+location."""
+    if len(argv) != 1:
+        raise PyrError("pyr goto: give one target: N, @MARK, +K or -K (see `help pyr goto`)")
+    target = argv[0]
+    if target.startswith("@"):
+        goto_mark(target[1:])
+        return
+    if target[:1] in "+-" and target[1:].isdigit():
+        k = int(target)
+        if k == 0:
+            raise PyrError("pyr goto: +0 goes nowhere")
+        goto_event(_relative(k))
+        return
+    if not target.isdigit():
+        raise PyrError("pyr goto: %r is not a target: use N, @MARK, +K or -K" % target)
+    goto_event(int(target))
+
+
+def _kind_thread_args(argv, what):
+    positional, opts = core.split_options(argv, ["--thread"])
+    if len(positional) > 1:
+        raise PyrError("pyr %s: at most one KIND (%s)" % (what, ", ".join(cat.KINDS)))
+    kind = positional[0] if positional else None
+    tid = core.parse_tid(opts["--thread"]) if "--thread" in opts else None
+    return kind, tid
+
+
+def _complete_kind_thread(text, word):
+    words = text.split()
+    if len(words) >= 1 and (words[-1] == "--thread" and not word or
+                            len(words) >= 2 and words[-2] == "--thread" and word):
+        return core.complete_words(word, core.thread_ids())
+    return core.complete_words(word, list(cat.KINDS) + ["--thread"])
+
+
+@command("next", _complete_kind_thread)
+def next_event(argv):
+    """Go to the next indexed event, of any kind or of one kind.
+
+Usage: pyr next [KIND] [--thread TID]
+
+KIND is one of thread, socket, bind, listen, connect, accept. Without it, any indexed event.
+
+--thread TID only considers events of that thread (its tid, as `info threads` shows)."""
+    kind, tid = _kind_thread_args(argv, "next")
+    goto_event(_step(cat.catalog().select(kind, tid), 1))
+
+
+@command("prev", _complete_kind_thread)
+def prev_event(argv):
+    """Go to the previous indexed event, of any kind or of one kind.
+
+Usage: pyr prev [KIND] [--thread TID]
+
+KIND is one of thread, socket, bind, listen, connect, accept. Without it, any indexed event.
+
+--thread TID only considers events of that thread (its tid, as `info threads` shows).
+
+Moves backward without rr's reverse execution: it restarts from the nearest checkpoint or from
+the start and runs forward, which is safe without a hardware PMU."""
+    kind, tid = _kind_thread_args(argv, "prev")
+    goto_event(_step(cat.catalog().select(kind, tid), -1))
+
+
+@command("follow")
+def follow(argv):
+    """Follow a connection to its other end.
+
+Usage: pyr follow
+
+On a connect, goes to the accept that answered it, in the server's thread. On an accept, goes
+back to the connect. The pairing comes from the addresses rr recorded for both calls."""
+    if argv:
+        raise PyrError("pyr follow: takes no arguments")
+    e = _at_indexed_event()
+    if e is None:
+        w = _current_when()
+        e = cat.catalog().by_event.get(w) if w is not None else None
+    if e is None or e["kind"] not in ("connect", "accept"):
+        raise PyrError("pyr follow: not on a connect or an accept; go to one first "
+                       "(pyr next connect)")
+    if not e["peer"]:
+        raise PyrError("pyr follow: the %s at event %d has no recorded other end in this trace "
+                       "(failed, not TCP, or the peer is outside the recording)" %
+                       (e["kind"], e["event"]))
+    goto_event(e["peer"])
+
+
+@command("where")
+def where(argv):
+    """Show where the replay is.
+
+Usage: pyr where
+
+Prints the position (event, ticks, tid, pc), the C and Python locations, the nearest indexed
+events before and after, and the marks at this event."""
+    if argv:
+        raise PyrError("pyr where: takes no arguments")
+    if not motion.alive():
+        raise PyrError("pyr where: the program is not running (it ended, or the replay has not "
+                       "started); use pyr goto N")
+    lines = _position_lines()
+    catalog = cat.catalog()
+    w = motion.when()
+    on = _at_indexed_event()
+    if on is not None:
+        lines.append("At:     event %d  %s" % (on["event"], cat.describe(on)))
+    before = [e for e in catalog.events if e["event"] < w]
+    after = [e for e in catalog.events if e["event"] > w or (e["event"] == w and on is None)]
+    lines.append("Before: " + ("event %d  %s" % (before[-1]["event"], cat.describe(before[-1]))
+                               if before else "(no indexed event)"))
+    lines.append("After:  " + ("event %d  %s" % (after[0]["event"], cat.describe(after[0]))
+                               if after else "(no indexed event)"))
+    from . import marks
+    lines.extend(marks.marks_here_lines(w))
+    print("\n".join(lines))
+
+
+@command("events", _complete_kind_thread)
+def events(argv):
+    """List the indexed thread and socket events, with an arrow at the current position.
+
+Usage: pyr events [KIND] [--thread TID]
+
+KIND is one of thread, socket, bind, listen, connect, accept. Without it, every indexed event.
+
+--thread TID lists only the events of that thread."""
+    kind, tid = _kind_thread_args(argv, "events")
+    catalog = cat.catalog()
+    chosen = catalog.select(kind, tid)
+    w = _current_when()
+    on = _at_indexed_event()
+    out = []
+    arrow_done = w is None
+    for e in chosen:
+        if not arrow_done and (e["event"] > w or (e["event"] == w and on is None)):
+            out.append("=> (you are here: event %d)" % w)
+            arrow_done = True
+        mark = "=>" if on is not None and on["event"] == e["event"] else "  "
+        if mark == "=>":
+            arrow_done = True
+        out.append("%s %7d  %s" % (mark, e["event"], cat.describe(e)))
+    if not arrow_done:
+        out.append("=> (you are here: event %d)" % w)
+    if not chosen:
+        out.append("(no indexed events match)")
+    print("\n".join(out))

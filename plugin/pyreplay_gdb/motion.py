@@ -1,0 +1,340 @@
+"""Moving a replay to exact places, forward only (safe in no-PMU mode).
+
+Nothing here uses rr's reverse execution: every backward move restarts at an rr checkpoint or
+with `run N`, then runs forward with a breakpoint, counting hits (RR_NOTES.md, "Recording without
+a hardware PMU"). Checkpoints are made at every landed event and mark and reused: a jump starts
+from the nearest known point at or before its target.
+"""
+
+import re
+import time
+
+import gdb
+
+from .core import PyrError
+
+# gdb's general registers on x86-64 linux, the ones a position is compared on.
+GENERAL_REGISTERS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10",
+                     "r11", "r12", "r13", "r14", "r15", "rip", "eflags", "cs", "ss", "ds", "es",
+                     "fs", "gs", "fs_base", "gs_base", "orig_rax")
+_MAX_STOPS = 200000  # a runaway search ends with an error, never a hang
+
+
+def _quiet(cmd):
+    return gdb.execute(cmd, to_string=True)
+
+
+def when():
+    out = _quiet("when")
+    m = re.search(r"Current event: (\d+)", out)
+    if not m:
+        raise PyrError("pyr: rr did not say where we are (`when` printed %r); is this an rr "
+                       "replay?" % out.strip())
+    return int(m.group(1))
+
+
+def ticks():
+    try:
+        m = re.search(r"(\d+)", _quiet("when-ticks"))
+        return int(m.group(1)) if m else 0
+    except gdb.error:
+        return 0
+
+
+def alive():
+    try:
+        return gdb.selected_thread() is not None and gdb.selected_inferior().pid > 0
+    except (gdb.error, RuntimeError):
+        return False
+
+
+def current_tid():
+    """The recorded tid of the selected thread (gdb shows recorded tids; rr's `when-tid` shows
+    the replaying process's own tid, which differs)."""
+    thread = gdb.selected_thread()
+    if thread is None:
+        raise PyrError("pyr: no thread is selected (has the program exited?)")
+    return thread.ptid[1]
+
+
+def gdb_thread(tid):
+    for thread in gdb.selected_inferior().threads():
+        if thread.ptid[1] == tid:
+            return thread
+    return None
+
+
+def select_tid(tid):
+    thread = gdb_thread(tid)
+    if thread is not None:
+        thread.switch()
+    return thread
+
+
+def pc():
+    return int(gdb.newest_frame().pc())
+
+
+def registers():
+    """[(name, value)] of the general registers in the selected thread's innermost frame."""
+    frame = gdb.newest_frame()
+    out = []
+    for name in GENERAL_REGISTERS:
+        try:
+            out.append((name, int(frame.read_register(name)) & 0xFFFFFFFFFFFFFFFF))
+        except (gdb.error, ValueError):
+            continue
+    return out
+
+
+def here():
+    """(when, tid, pc) of the selected thread."""
+    return when(), current_tid(), pc()
+
+
+# --- Checkpoints -----------------------------------------------------------------------------
+
+class Checkpoints:
+    """rr checkpoints this session made, keyed by what they stand for."""
+
+    def __init__(self):
+        self.by_key = {}   # key -> (checkpoint id, when)
+
+    def make(self, key):
+        if key in self.by_key:
+            return self.by_key[key][0]
+        out = _quiet("checkpoint")
+        m = re.search(r"Checkpoint (\d+)", out)
+        if m:
+            self.by_key[key] = (int(m.group(1)), when())
+            return int(m.group(1))
+        return None
+
+    def restart(self, key):
+        ckpt, _ = self.by_key[key]
+        _quiet("restart %d" % ckpt)
+
+    def best_before(self, event):
+        """The key of the checkpoint with the largest `when` < event, or None."""
+        best = None
+        for key, (_, w) in self.by_key.items():
+            if w < event and (best is None or w > self.by_key[best][1]):
+                best = key
+        return best
+
+    def forget_all(self):
+        self.by_key.clear()
+
+
+CHECKPOINTS = Checkpoints()
+STATS = {"runs": 0, "restarts": 0, "stops": 0}
+
+
+# --- User breakpoints stay out of our way ------------------------------------------------------
+
+class _UserBreakpointsOff:
+    def __enter__(self):
+        self.disabled = []
+        for bp in gdb.breakpoints() or ():
+            if bp.enabled and bp.is_valid() and bp.number > 0:
+                bp.enabled = False
+                self.disabled.append(bp)
+        return self
+
+    def __exit__(self, *exc):
+        for bp in self.disabled:
+            if bp.is_valid():
+                bp.enabled = True
+        return False
+
+
+def run_to(n):
+    """`run n`: restart the replay and land at the first stop rr makes at or after event n+1."""
+    STATS["runs"] += 1
+    _quiet("run %d" % max(n, 0))
+    return when()
+
+
+def run_before(event):
+    """`run event-k` for k = 1, 2, ... until it lands at `when` <= event. rr's `run` starts from
+    the nearest of its checkpoints (ours included) or the current state before the target, so this
+    is as cheap as the replay allows. Returns the `run` argument used."""
+    n = event - 1
+    while n >= 0:
+        landed = run_to(n)
+        if landed <= event:
+            return n
+        n -= max(1, landed - event)
+    raise PyrError("pyr: rr cannot stop before event %d" % event)
+
+
+def _stop_at(address, tid, until):
+    """Continues with a breakpoint at `address` (in thread `tid`) until `until(when)` says
+    "stop" (True) or "overshot" (None). Returns the number of hits in `tid`."""
+    thread = gdb_thread(tid)
+    bp = gdb.Breakpoint("*0x%x" % address, type=gdb.BP_BREAKPOINT, internal=True, temporary=False)
+    bp.silent = True
+    if thread is not None:
+        bp.thread = thread.num
+    hits = 0
+    try:
+        for _ in range(_MAX_STOPS):
+            if alive() and current_tid() == tid and pc() == address:
+                verdict = until(when())
+                if verdict:
+                    return hits
+            _quiet("continue")
+            STATS["stops"] += 1
+            if not alive():
+                raise PyrError("pyr: the program ended before the target was reached")
+            w = when()
+            if current_tid() == tid and pc() == address:
+                hits += 1
+                verdict = until(w)
+                if verdict:
+                    return hits
+                if verdict is None:
+                    raise PyrError("pyr: passed the target (now at event %d) without stopping "
+                                   "there" % w)
+            elif until(w) is None:
+                raise PyrError("pyr: passed the target (now at event %d) without stopping "
+                               "there" % w)
+        raise PyrError("pyr: gave up after %d stops" % _MAX_STOPS)
+    finally:
+        bp.delete()
+
+
+def syscall_pc(site):
+    """Where the thread stands when a syscall entering event begins: the `syscall` instruction,
+    2 bytes before the recorded rip."""
+    return site["rip"] - 2 if site["phase"] == "entering" and site["rip"] else None
+
+
+def land_at_event(site):
+    """Moves to the instant event `site` begins, in its thread: for a syscall, at its `syscall`
+    instruction with `when` == the event. Returns a note about how, for people."""
+    event, tid = site["event"], site["tid"]
+    key = ("event", event)
+    if key in CHECKPOINTS.by_key:
+        STATS["restarts"] += 1
+        CHECKPOINTS.restart(key)
+        select_tid(tid)
+        return "its checkpoint"
+    address = syscall_pc(site)
+    with _UserBreakpointsOff():
+        n = run_before(event)
+        select_tid(tid)
+        if address is not None:
+            def until(w):
+                if w == event:
+                    return True
+                return None if w > event else False
+            _stop_at(address, tid, until)
+    select_tid(tid)
+    CHECKPOINTS.make(key)
+    return "run %d" % n
+
+
+# --- Exact positions inside an event (marks) -------------------------------------------------
+
+def capture_position(key):
+    """The exact position of the selected thread now, with its discriminator: the `run` argument
+    and hit count that replay to it. Leaves the replay where it was (all registers equal), with
+    an rr checkpoint there under `key`."""
+    if not alive():
+        raise PyrError("pyr: the program is not running; go to an event first (pyr goto N)")
+    event, tid, address = here()
+    regs = registers()
+    target = dict(regs)
+    CHECKPOINTS.by_key.pop(key, None)
+    saved = CHECKPOINTS.make(key)
+    n = event - 1
+    result = None
+    with _UserBreakpointsOff():
+        while n >= 0 and result is None:
+            landed = run_to(n)
+            if landed > event:
+                n -= max(1, landed - event)
+                continue
+            if _matches(event, tid, address, target):
+                result = (n, 0)
+                break
+            def until(w):
+                if w > event:
+                    return None
+                return w == event and _regs_equal(target)
+
+            try:
+                hits = _stop_at(address, tid, until)
+                result = (n, hits)
+            except PyrError:
+                n -= 1  # the position is before this landing: start earlier
+    if saved is not None:
+        CHECKPOINTS.restart(key)
+        select_tid(tid)
+    if result is None:
+        raise PyrError("pyr: cannot pin this position down by replaying forward")
+    return {"event": event, "ticks": ticks(), "tid": tid, "pc": address,
+            "restart_event": result[0], "hit_count": result[1], "registers": regs}
+
+
+def _regs_equal(target):
+    now = dict(registers())
+    return all(now.get(name) == value for name, value in target.items())
+
+
+def _matches(event, tid, address, target):
+    return (alive() and when() == event and current_tid() == tid and pc() == address
+            and _regs_equal(target))
+
+
+def land_at_position(position, key):
+    """Replays to an exact position (a mark's): its checkpoint when this session has one, else
+    `run restart_event` and the hit count. Raises unless all general registers then equal the
+    saved ones."""
+    event, tid, address = position["event"], position["tid"], position["pc"]
+    target = dict((name, value) for name, value in position["registers"])
+    if key in CHECKPOINTS.by_key:
+        STATS["restarts"] += 1
+        CHECKPOINTS.restart(key)
+        select_tid(tid)
+    else:
+        with _UserBreakpointsOff():
+            run_to(position["restart_event"])
+            if position["hit_count"]:
+                _stop_at_count(address, tid, position["hit_count"], event)
+        select_tid(tid)
+    if not _matches(event, tid, address, target):
+        now = "event %d, tid %d, pc 0x%x" % here() if alive() else "the program's end"
+        raise PyrError("pyr: replaying the mark's position arrived at %s, not the marked event %d,"
+                       " tid %d, pc 0x%x with the saved registers; was the trace re-recorded?"
+                       % (now, event, tid, address))
+    CHECKPOINTS.make(key)
+
+
+def _stop_at_count(address, tid, wanted, event):
+    """Continues to the `wanted`-th time thread `tid` reaches `address`."""
+    thread = gdb_thread(tid)
+    bp = gdb.Breakpoint("*0x%x" % address, type=gdb.BP_BREAKPOINT, internal=True)
+    bp.silent = True
+    if thread is not None:
+        bp.thread = thread.num
+    hits = 0
+    try:
+        while hits < wanted:
+            _quiet("continue")
+            STATS["stops"] += 1
+            if not alive():
+                raise PyrError("pyr: the program ended before the marked position")
+            if current_tid() == tid and pc() == address:
+                hits += 1
+            if when() > event:
+                raise PyrError("pyr: passed event %d before the marked position" % event)
+    finally:
+        bp.delete()
+
+
+def timed(fn, *args):
+    start = time.perf_counter()
+    result = fn(*args)
+    return result, time.perf_counter() - start
