@@ -11,6 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libarchive-dev libzstd-dev
   nlohmann-json3-dev clang libclang-rt-14-dev
   dpkg-dev  # dpkg-source, which `pyreplay sources` (apt-get source) unpacks CPython's sources with
+  chromium nodejs npm  # the timeline e2e test opens the HTML in headless Chromium (playwright-core)
 )
 
 missing=()
