@@ -1,0 +1,34 @@
+// `pyreplay ls`: list the traces under a folder, newest first.
+#include <memory>
+
+#include "replay/cli/command.h"
+#include "replay/index/index_report.h"
+#include "replay/record/recorder.h"
+
+namespace pyreplay::cli {
+namespace {
+
+RegisterCommand kLs({"ls", "List recorded traces, newest first", 33, [](CLI::App* app) {
+  auto dir = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  app->footer(
+      "DIR defaults to $PYREPLAY_TRACES, else ./traces.\n"
+      "  pyreplay ls\n"
+      "  pyreplay ls /tmp/my-traces --json");
+  app->add_option("DIR", *dir, "The folder holding traces");
+  app->add_flag("--json", *json, "Print JSON");
+  return [dir, json] {
+    absl::StatusOr<std::vector<TraceListing>> traces =
+        ListTraces(dir->empty() ? DefaultTracesRoot() : *dir);
+    if (!traces.ok()) return ReportError(traces.status());
+    if (*json) {
+      printf("%s\n", TraceListJson(*traces).dump(2).c_str());
+    } else {
+      fputs(FormatTraceList(*traces).c_str(), stdout);
+    }
+    return kExitOk;
+  };
+}});
+
+}  // namespace
+}  // namespace pyreplay::cli

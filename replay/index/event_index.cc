@@ -1,0 +1,841 @@
+#include "replay/index/event_index.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <map>
+
+#include <capnp/message.h>
+#include <capnp/serialize-packed.h>
+#include <kj/exception.h>
+#include <kj/io.h>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "replay/common/atomic_file.h"
+#include "replay/common/status_macros.h"
+#include "replay/index/index.capnp.h"
+#include "replay/trace/rr_trace.capnp.h"
+#include "replay/trace/trace_reader.h"
+
+namespace pyreplay {
+namespace {
+
+// Bumped whenever what the index holds changes: an index of another format is stale.
+constexpr uint32_t kIndexFormatVersion = 1;
+
+// x86-64 syscall numbers of the indexed socket calls.
+constexpr int kSysSocket = 41, kSysConnect = 42, kSysAccept = 43, kSysBind = 49, kSysListen = 50,
+              kSysAccept4 = 288;
+
+// Slots (8 bytes each) in the kernel's x86-64 user_regs_struct.
+constexpr size_t kRegRax = 10, kRegRdx = 12, kRegRsi = 13, kRegRdi = 14;
+
+constexpr const char* kStreamsRead[] = {"events", "tasks"};
+
+const char* const kKindNames[kEventKindCount] = {
+    "thread", "thread-exit", "fork", "exec", "exit", "socket", "bind", "listen", "connect", "accept"};
+
+bool IsSocketSyscall(int number) {
+  return number == kSysSocket || number == kSysConnect || number == kSysAccept ||
+         number == kSysBind || number == kSysListen || number == kSysAccept4;
+}
+
+EventKind KindOfSyscall(int number) {
+  switch (number) {
+    case kSysSocket: return EventKind::kSocket;
+    case kSysBind: return EventKind::kBind;
+    case kSysListen: return EventKind::kListen;
+    case kSysConnect: return EventKind::kConnect;
+    default: return EventKind::kAccept;
+  }
+}
+
+uint64_t Reg(const capnp::Data::Reader& raw, size_t slot) {
+  uint64_t value = 0;
+  if (raw.size() >= (slot + 1) * 8) memcpy(&value, raw.begin() + slot * 8, 8);
+  return value;
+}
+
+// DecodeRrSockaddr decodes a sockaddr_storage rr stored in socketAddrs. rr 5.6.0 builds these from
+// /proc/net/tcp{,6} (src/util.cc, read_proc_net_socket_addresses): the port is in *host* byte
+// order, and for a remote IPv6 address the four 32-bit words are in reverse order.
+SocketAddress DecodeRrSockaddr(const capnp::Data::Reader& raw, bool remote) {
+  SocketAddress address;
+  if (raw.size() < 2) return address;
+  uint16_t family = 0, port = 0;
+  memcpy(&family, raw.begin(), 2);
+  if (raw.size() >= 4) memcpy(&port, raw.begin() + 2, 2);
+  if (family == AF_INET && raw.size() >= sizeof(sockaddr_in)) {
+    in_addr addr;
+    memcpy(&addr, raw.begin() + 4, 4);
+    char text[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &addr, text, sizeof(text));
+    address.family = AddressFamily::kInet;
+    address.text = absl::StrCat(text, ":", port);
+  } else if (family == AF_INET6 && raw.size() >= sizeof(sockaddr_in6)) {
+    uint32_t words[4];
+    memcpy(words, raw.begin() + 8, 16);
+    if (remote) {
+      std::swap(words[0], words[3]);
+      std::swap(words[1], words[2]);
+    }
+    char text[INET6_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET6, words, text, sizeof(text));
+    address.family = AddressFamily::kInet6;
+    address.text = absl::StrCat("[", text, "]:", port);
+  } else if (family == AF_UNIX && raw.size() > 2) {
+    const char* path = reinterpret_cast<const char*>(raw.begin() + 2);
+    size_t n = strnlen(path, std::min<size_t>(raw.size() - 2, sizeof(sockaddr_un::sun_path)));
+    address.family = AddressFamily::kUnix;
+    address.text = n > 0 ? std::string(path, n) : std::string("(unnamed)");
+  }
+  return address;
+}
+
+absl::StatusOr<StreamStamp> Stamp(const std::string& trace_dir, const std::string& name) {
+  std::string path = (std::filesystem::path(trace_dir) / name).string();
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    int err = errno;
+    std::string message = absl::StrCat(path, ": ", strerror(err));
+    if (err == ENOENT) return absl::NotFoundError(message);
+    if (err == EACCES) return absl::PermissionDeniedError(message);
+    return absl::UnavailableError(message);
+  }
+  StreamStamp stamp;
+  stamp.name = name;
+  stamp.size = static_cast<uint64_t>(st.st_size);
+  stamp.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  return stamp;
+}
+
+// TaskRecord is one message of the `tasks` stream, copied out.
+struct TaskRecord {
+  enum Type { kClone, kExec, kExit, kDetach } type = kClone;
+  uint64_t frame_time = 0;
+  int32_t tid = 0;
+  int32_t parent_tid = 0;
+  int32_t flags = 0;
+  int32_t exit_status = 0;
+  std::string file_name;
+  std::vector<std::string> cmdline;
+};
+
+absl::StatusOr<std::vector<TaskRecord>> ReadTasks(const std::string& trace_dir) {
+  ASSIGN_OR_RETURN(std::unique_ptr<StreamReader> reader, StreamReader::Open(trace_dir, "tasks"));
+  std::vector<TaskRecord> tasks;
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, reader->Next());
+    if (!more) break;
+    RETURN_IF_ERROR(reader->Visit([&]() -> absl::Status {
+      rr::TaskEvent::Reader event = reader->Root<rr::TaskEvent>();
+      TaskRecord record;
+      record.frame_time = static_cast<uint64_t>(std::max<int64_t>(0, event.getFrameTime()));
+      record.tid = event.getTid();
+      switch (event.which()) {
+        case rr::TaskEvent::CLONE:
+          record.type = TaskRecord::kClone;
+          record.parent_tid = event.getClone().getParentTid();
+          record.flags = event.getClone().getFlags();
+          break;
+        case rr::TaskEvent::EXEC: {
+          record.type = TaskRecord::kExec;
+          auto file = event.getExec().getFileName();
+          record.file_name.assign(reinterpret_cast<const char*>(file.begin()), file.size());
+          for (auto arg : event.getExec().getCmdLine()) {
+            record.cmdline.emplace_back(reinterpret_cast<const char*>(arg.begin()), arg.size());
+          }
+          break;
+        }
+        case rr::TaskEvent::EXIT:
+          record.type = TaskRecord::kExit;
+          record.exit_status = event.getExit().getExitStatus();
+          break;
+        default:
+          record.type = TaskRecord::kDetach;
+          break;
+      }
+      tasks.push_back(std::move(record));
+      return absl::OkStatus();
+    }));
+  }
+  return tasks;
+}
+
+// SocketState is what the index knows about one open socket fd of one process.
+struct SocketState {
+  int32_t family = -1;
+  int32_t type = -1;
+  int64_t bind_entry = -1;
+  int64_t listen_entry = -1;
+};
+
+uint64_t FdKey(int32_t pid, int64_t fd) {
+  return (static_cast<uint64_t>(static_cast<uint32_t>(pid)) << 32) | static_cast<uint32_t>(fd);
+}
+
+// Builder holds the state of one index build.
+class Builder {
+ public:
+  Builder(EventIndex& index, std::vector<TaskRecord> tasks)
+      : index_(index), tasks_(std::move(tasks)) {
+    std::stable_sort(tasks_.begin(), tasks_.end(), [](const TaskRecord& a, const TaskRecord& b) {
+      return a.frame_time < b.frame_time;
+    });
+  }
+
+  // ApplyTasksUpTo applies every task record with frame_time <= `event`, timed at `time`.
+  void ApplyTasksUpTo(uint64_t event, double time) {
+    while (next_task_ < tasks_.size() && tasks_[next_task_].frame_time <= event) {
+      ApplyTask(tasks_[next_task_++], time);
+    }
+  }
+
+  void OnEntering(uint64_t event, int32_t tid, double time, int number,
+                  const capnp::Data::Reader& regs) {
+    IndexEntry entry;
+    entry.kind = KindOfSyscall(number);
+    entry.event = event;
+    entry.tid = tid;
+    entry.pid = PidOf(tid);
+    entry.time = time;
+    entry.syscall = number;
+    uint64_t rdi = Reg(regs, kRegRdi), rsi = Reg(regs, kRegRsi);
+    if (number == kSysSocket) {
+      entry.family = static_cast<int32_t>(rdi);
+      entry.type = static_cast<int32_t>(rsi & 0xf);  // without SOCK_NONBLOCK/SOCK_CLOEXEC
+      if (entry.family == AF_UNIX) {
+        entry.local.family = entry.remote.family = AddressFamily::kUnix;
+      }
+    } else {
+      entry.fd = static_cast<int32_t>(rdi);
+      auto it = sockets_.find(FdKey(entry.pid, entry.fd));
+      if (it != sockets_.end()) {
+        entry.family = it->second.family;
+        entry.type = it->second.type;
+      }
+    }
+    (void)kRegRdx;
+    pending_[tid] = socket_entries_.size();
+    socket_entries_.push_back(std::move(entry));
+  }
+
+  void OnExiting(uint64_t event, int32_t tid, int number, uint64_t rax,
+                 const rr::Frame::Event::Syscall::Extra::Reader* extra) {
+    auto it = pending_.find(tid);
+    if (it == pending_.end()) return;
+    IndexEntry& entry = socket_entries_[it->second];
+    size_t entry_index = it->second;
+    pending_.erase(it);
+    if (entry.syscall != number) return;  // not the exit of that entry
+    entry.exit_event = event;
+    entry.finished = true;
+    entry.result = static_cast<int64_t>(rax);
+    if (extra != nullptr) {
+      entry.local = DecodeRrSockaddr(extra->getSocketAddrs().getLocalAddr(), /*remote=*/false);
+      entry.remote = DecodeRrSockaddr(extra->getSocketAddrs().getRemoteAddr(), /*remote=*/true);
+    }
+    if (entry.result < 0) return;
+    switch (entry.kind) {
+      case EventKind::kSocket: {
+        SocketState state;
+        state.family = entry.family;
+        state.type = entry.type;
+        sockets_[FdKey(entry.pid, entry.result)] = state;
+        break;
+      }
+      case EventKind::kBind:
+        sockets_[FdKey(entry.pid, entry.fd)].bind_entry = static_cast<int64_t>(entry_index);
+        break;
+      case EventKind::kListen:
+        sockets_[FdKey(entry.pid, entry.fd)].listen_entry = static_cast<int64_t>(entry_index);
+        break;
+      case EventKind::kAccept: {
+        SocketState& listener = sockets_[FdKey(entry.pid, entry.fd)];
+        for (int64_t owner : {listener.bind_entry, listener.listen_entry}) {
+          if (owner < 0 || !entry.local.known()) continue;
+          SocketAddress& local = socket_entries_[owner].local;
+          if (!local.known()) {
+            local = entry.local;
+            local.inferred = true;
+          }
+        }
+        SocketState accepted;
+        accepted.family = entry.family;
+        accepted.type = entry.type;
+        sockets_[FdKey(entry.pid, entry.result)] = accepted;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  // Finish applies the remaining tasks, merges and pairs the entries.
+  void Finish() {
+    ApplyTasksUpTo(UINT64_MAX, index_.last_time);
+    // The exit of a process is the exit of its last thread.
+    absl::flat_hash_map<int32_t, size_t> live;
+    for (const ThreadInfo& thread : index_.threads) {
+      if (thread.exited_at == 0) ++live[thread.pid];
+    }
+    for (ProcessInfo& process : index_.processes) {
+      if (live.contains(process.pid)) continue;
+      const IndexEntry* last = nullptr;
+      for (const IndexEntry& e : task_entries_) {
+        if (e.kind == EventKind::kThreadExit && e.pid == process.pid &&
+            (last == nullptr || e.event >= last->event)) {
+          last = &e;
+        }
+      }
+      if (last == nullptr) continue;
+      process.exited_at = last->event;
+      IndexEntry exit = *last;
+      exit.kind = EventKind::kProcessExit;
+      exit_entries_.push_back(exit);
+    }
+    std::vector<IndexEntry>& all = index_.entries;
+    all.reserve(task_entries_.size() + exit_entries_.size() + socket_entries_.size());
+    for (auto* list : {&task_entries_, &exit_entries_, &socket_entries_}) {
+      for (IndexEntry& e : *list) all.push_back(std::move(e));
+    }
+    std::stable_sort(all.begin(), all.end(), [](const IndexEntry& a, const IndexEntry& b) {
+      return a.event < b.event;
+    });
+    PairConnections(all);
+  }
+
+ private:
+  int32_t PidOf(int32_t tid) {
+    auto it = pid_of_.find(tid);
+    if (it != pid_of_.end()) return it->second;
+    pid_of_[tid] = tid;  // a task the trace never showed being created: its own process
+    return tid;
+  }
+
+  ProcessInfo* Process(int32_t pid) {
+    auto it = process_at_.find(pid);
+    if (it != process_at_.end()) return &index_.processes[it->second];
+    return nullptr;
+  }
+
+  void EnsureTask(int32_t tid) {
+    if (thread_at_.contains(tid)) return;
+    ThreadInfo thread;
+    thread.tid = tid;
+    thread.pid = PidOf(tid);
+    thread_at_[tid] = index_.threads.size();
+    index_.threads.push_back(thread);
+    if (thread.pid == tid && Process(tid) == nullptr) {
+      ProcessInfo process;
+      process.pid = tid;
+      process_at_[tid] = index_.processes.size();
+      index_.processes.push_back(process);
+    }
+  }
+
+  void ApplyTask(const TaskRecord& task, double time) {
+    IndexEntry entry;
+    entry.event = task.frame_time;
+    entry.tid = task.tid;
+    entry.time = time;
+    switch (task.type) {
+      case TaskRecord::kClone: {
+        EnsureTask(task.parent_tid);
+        bool thread = (task.flags & CLONE_THREAD) != 0;
+        int32_t parent_pid = PidOf(task.parent_tid);
+        pid_of_[task.tid] = thread ? parent_pid : task.tid;
+        thread_at_.erase(task.tid);  // a reused tid is a new task
+        EnsureTask(task.tid);
+        ThreadInfo& info = index_.threads[thread_at_[task.tid]];
+        info.parent_tid = task.parent_tid;
+        info.created_at = task.frame_time;
+        if (!thread) {
+          if ((task.flags & CLONE_FILES) == 0) InheritSockets(parent_pid, task.tid);
+          ProcessInfo* process = Process(task.tid);
+          if (process != nullptr) {
+            process->parent_pid = parent_pid;
+            process->created_at = task.frame_time;
+            if (ProcessInfo* parent = Process(parent_pid)) {
+              process->exe = parent->exe;
+              process->cmdline = parent->cmdline;
+            }
+          }
+        }
+        entry.kind = thread ? EventKind::kThreadStart : EventKind::kFork;
+        entry.parent_tid = task.parent_tid;
+        entry.pid = pid_of_[task.tid];
+        break;
+      }
+      case TaskRecord::kExec: {
+        EnsureTask(task.tid);
+        entry.kind = EventKind::kExec;
+        entry.pid = PidOf(task.tid);
+        entry.detail = task.file_name;
+        if (ProcessInfo* process = Process(entry.pid)) {
+          process->exec_at = task.frame_time;
+          process->exe = task.file_name;
+          process->cmdline = task.cmdline;
+        }
+        break;
+      }
+      case TaskRecord::kExit:
+      case TaskRecord::kDetach: {
+        EnsureTask(task.tid);
+        ThreadInfo& info = index_.threads[thread_at_[task.tid]];
+        if (info.exited_at != 0) return;
+        info.exited_at = std::max<uint64_t>(task.frame_time, 1);
+        info.exit_status = task.exit_status;
+        entry.kind = EventKind::kThreadExit;
+        entry.pid = info.pid;
+        entry.exit_status = task.exit_status;
+        break;
+      }
+    }
+    task_entries_.push_back(std::move(entry));
+  }
+
+  void InheritSockets(int32_t parent_pid, int32_t child_pid) {
+    std::vector<std::pair<uint64_t, SocketState>> copies;
+    for (const auto& [key, state] : sockets_) {
+      if (static_cast<int32_t>(key >> 32) == parent_pid) {
+        copies.emplace_back(FdKey(child_pid, static_cast<int32_t>(key & 0xffffffffu)), state);
+      }
+    }
+    for (auto& [key, state] : copies) sockets_[key] = state;
+  }
+
+  // PairConnections links each successful connect to the accept that answered it: the accept's
+  // remote is the connect's local and its local the connect's remote. When a port pair was used
+  // more than once, the nearest accept returning at or after the connect wins.
+  static void PairConnections(std::vector<IndexEntry>& all) {
+    std::map<std::pair<std::string, std::string>, std::vector<size_t>> accepts;
+    for (size_t i = 0; i < all.size(); ++i) {
+      const IndexEntry& e = all[i];
+      if (e.kind == EventKind::kAccept && e.ok() && e.local.known() && e.remote.known()) {
+        accepts[{e.remote.text, e.local.text}].push_back(i);  // keyed as (client, server)
+      }
+    }
+    for (size_t i = 0; i < all.size(); ++i) {
+      IndexEntry& connect = all[i];
+      if (connect.kind != EventKind::kConnect || !connect.ok() || !connect.local.known() ||
+          !connect.remote.known()) {
+        continue;
+      }
+      auto it = accepts.find({connect.local.text, connect.remote.text});
+      if (it == accepts.end()) continue;
+      int64_t best = -1, fallback = -1;
+      for (size_t a : it->second) {
+        if (all[a].peer >= 0) continue;
+        if (all[a].exit_event >= connect.event) {
+          if (best < 0 || all[a].exit_event < all[best].exit_event) best = static_cast<int64_t>(a);
+        } else if (fallback < 0 || all[a].exit_event > all[fallback].exit_event) {
+          fallback = static_cast<int64_t>(a);
+        }
+      }
+      int64_t chosen = best >= 0 ? best : fallback;
+      if (chosen < 0) continue;
+      connect.peer = chosen;
+      all[chosen].peer = static_cast<int64_t>(i);
+    }
+  }
+
+  EventIndex& index_;
+  std::vector<TaskRecord> tasks_;
+  size_t next_task_ = 0;
+  absl::flat_hash_map<int32_t, int32_t> pid_of_;
+  absl::flat_hash_map<int32_t, size_t> thread_at_;
+  absl::flat_hash_map<int32_t, size_t> process_at_;
+  absl::flat_hash_map<int32_t, size_t> pending_;  // tid -> socket entry awaiting its exit
+  absl::flat_hash_map<uint64_t, SocketState> sockets_;
+  std::vector<IndexEntry> task_entries_;
+  std::vector<IndexEntry> exit_entries_;
+  std::vector<IndexEntry> socket_entries_;
+};
+
+void ToSchema(const SocketAddress& in, schema::SocketAddress::Builder out) {
+  out.setFamily(static_cast<uint8_t>(in.family));
+  out.setText(in.text);
+  out.setInferred(in.inferred);
+}
+
+SocketAddress FromSchema(schema::SocketAddress::Reader in) {
+  SocketAddress out;
+  out.family = static_cast<AddressFamily>(std::min<uint8_t>(in.getFamily(), 3));
+  out.text = in.getText();
+  out.inferred = in.getInferred();
+  return out;
+}
+
+absl::StatusOr<std::vector<StreamStamp>> CurrentStamps(const std::string& trace_dir) {
+  std::vector<StreamStamp> stamps;
+  for (const char* name : kStreamsRead) {
+    ASSIGN_OR_RETURN(StreamStamp stamp, Stamp(trace_dir, name));
+    stamps.push_back(std::move(stamp));
+  }
+  return stamps;
+}
+
+bool SameStamps(const std::vector<StreamStamp>& a, const std::vector<StreamStamp>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].name != b[i].name || a[i].size != b[i].size || a[i].mtime_ns != b[i].mtime_ns) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// ReadIndexFile parses a saved index; `format` receives its format version.
+absl::StatusOr<EventIndex> ReadIndexFile(const std::string& path, uint32_t* format) {
+  ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path));
+  EventIndex index;
+  kj::Maybe<kj::Exception> error = kj::runCatchingExceptions([&]() {
+    kj::ArrayInputStream input(kj::ArrayPtr<const kj::byte>(
+        reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
+    capnp::ReaderOptions options;
+    options.traversalLimitInWords = std::max<uint64_t>(1 << 20, bytes.size() * 4);
+    capnp::PackedMessageReader message(input, options);
+    schema::Index::Reader root = message.getRoot<schema::Index>();
+    *format = root.getFormatVersion();
+    if (*format != kIndexFormatVersion) return;
+    auto uuid = root.getUuid();
+    index.uuid.assign(reinterpret_cast<const char*>(uuid.begin()), uuid.size());
+    for (auto s : root.getStreams()) {
+      index.streams.push_back({s.getName(), s.getSize(), s.getMtimeNs()});
+    }
+    index.event_count = root.getEventCount();
+    index.first_time = root.getFirstTime();
+    index.last_time = root.getLastTime();
+    index.entries.reserve(root.getEntries().size());
+    for (auto e : root.getEntries()) {
+      IndexEntry entry;
+      entry.kind = static_cast<EventKind>(std::min<uint8_t>(e.getKind(), kEventKindCount - 1));
+      entry.event = e.getEvent();
+      entry.exit_event = e.getExitEvent();
+      entry.tid = e.getTid();
+      entry.pid = e.getPid();
+      entry.time = e.getTime();
+      entry.syscall = e.getSyscall();
+      entry.fd = e.getFd();
+      entry.family = e.getFamily();
+      entry.type = e.getType();
+      entry.result = e.getResult();
+      entry.finished = e.getFinished();
+      entry.local = FromSchema(e.getLocal());
+      entry.remote = FromSchema(e.getRemote());
+      entry.peer = e.getPeer();
+      entry.parent_tid = e.getParentTid();
+      entry.exit_status = e.getExitStatus();
+      entry.detail = e.getDetail();
+      index.entries.push_back(std::move(entry));
+    }
+    for (auto t : root.getThreads()) {
+      index.threads.push_back({t.getTid(), t.getParentTid(), t.getPid(), t.getCreatedAt(),
+                               t.getExitedAt(), t.getExitStatus()});
+    }
+    for (auto p : root.getProcesses()) {
+      ProcessInfo process;
+      process.pid = p.getPid();
+      process.parent_pid = p.getParentPid();
+      process.created_at = p.getCreatedAt();
+      process.exec_at = p.getExecAt();
+      process.exited_at = p.getExitedAt();
+      process.exe = p.getExe();
+      for (auto arg : p.getCmdline()) process.cmdline.emplace_back(arg);
+      index.processes.push_back(std::move(process));
+    }
+  });
+  KJ_IF_MAYBE(e, error) {
+    return absl::DataLossError(absl::StrCat(path, ": corrupt index: ", e->getDescription().cStr()));
+  }
+  for (const IndexEntry& e : index.entries) {
+    if (e.peer >= static_cast<int64_t>(index.entries.size())) {
+      return absl::DataLossError(absl::StrCat(path, ": corrupt index: peer out of range"));
+    }
+  }
+  return index;
+}
+
+}  // namespace
+
+absl::string_view EventKindName(EventKind kind) {
+  int i = static_cast<int>(kind);
+  return i >= 0 && i < kEventKindCount ? kKindNames[i] : "?";
+}
+
+absl::StatusOr<EventKind> ParseEventKind(absl::string_view name) {
+  for (int i = 0; i < kEventKindCount; ++i) {
+    if (name == kKindNames[i]) return static_cast<EventKind>(i);
+  }
+  if (name == "threads" || name == "clone") return EventKind::kThreadStart;
+  if (name == "accept4") return EventKind::kAccept;
+  if (name == "process-exit") return EventKind::kProcessExit;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown event kind '", name,
+      "' (kinds: thread, thread-exit, fork, exec, exit, socket, bind, listen, connect, accept)"));
+}
+
+size_t EventIndex::FirstAtOrAfter(uint64_t event) const {
+  return std::lower_bound(entries.begin(), entries.end(), event,
+                          [](const IndexEntry& e, uint64_t n) { return e.event < n; }) -
+         entries.begin();
+}
+
+const ThreadInfo* EventIndex::FindThread(int32_t tid) const {
+  const ThreadInfo* found = nullptr;
+  for (const ThreadInfo& t : threads) {
+    if (t.tid == tid) found = &t;  // the latest task with that tid
+  }
+  return found;
+}
+
+const ProcessInfo* EventIndex::FindProcess(int32_t pid) const {
+  const ProcessInfo* found = nullptr;
+  for (const ProcessInfo& p : processes) {
+    if (p.pid == pid) found = &p;
+  }
+  return found;
+}
+
+std::string IndexPath(const std::string& trace_dir) {
+  return (std::filesystem::path(trace_dir) / "pyreplay" / "index").string();
+}
+
+absl::StatusOr<EventIndex> BuildIndex(const std::string& trace_dir,
+                                      const IndexProgress& progress) {
+  ASSIGN_OR_RETURN(TraceHeader header, ReadTraceHeader(trace_dir));
+  EventIndex index;
+  index.uuid = header.uuid;
+  ASSIGN_OR_RETURN(index.streams, CurrentStamps(trace_dir));
+  ASSIGN_OR_RETURN(std::vector<TaskRecord> tasks, ReadTasks(trace_dir));
+  ASSIGN_OR_RETURN(std::unique_ptr<StreamReader> events, StreamReader::Open(trace_dir, "events"));
+  Builder builder(index, std::move(tasks));
+  const uint64_t total = events->file_size();
+  uint64_t event = 0;
+  double time = 0;
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, events->Next());
+    if (!more) break;
+    ++event;
+    RETURN_IF_ERROR(events->Visit([&]() -> absl::Status {
+      rr::Frame::Reader frame = events->Root<rr::Frame>();
+      time = frame.getMonotonicSec();
+      if (event == 1) index.first_time = time;
+      builder.ApplyTasksUpTo(event, time);
+      rr::Frame::Event::Reader ev = frame.getEvent();
+      if (ev.which() != rr::Frame::Event::SYSCALL) return absl::OkStatus();
+      rr::Frame::Event::Syscall::Reader syscall = ev.getSyscall();
+      int number = syscall.getNumber();
+      if (!IsSocketSyscall(number)) return absl::OkStatus();
+      if (syscall.getState() != rr::SyscallState::EXITING) {
+        builder.OnEntering(event, frame.getTid(), time, number, frame.getRegisters().getRaw());
+      } else {
+        auto extra = syscall.getExtra();
+        builder.OnExiting(event, frame.getTid(), number,
+                          Reg(frame.getRegisters().getRaw(), kRegRax),
+                          extra.isSocketAddrs() ? &extra : nullptr);
+      }
+      return absl::OkStatus();
+    }));
+    if (progress && (event & 0x3fff) == 0) progress(events->compressed_read(), total);
+  }
+  if (event == 0) {
+    return absl::DataLossError(absl::StrCat(events->path(), ": empty stream, no events recorded"));
+  }
+  index.event_count = event;
+  index.last_time = time;
+  builder.Finish();
+  if (progress) progress(total, total);
+  return index;
+}
+
+absl::Status WriteIndex(const std::string& trace_dir, const EventIndex& index) {
+  capnp::MallocMessageBuilder message;
+  schema::Index::Builder root = message.initRoot<schema::Index>();
+  root.setFormatVersion(kIndexFormatVersion);
+  root.setUuid(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(index.uuid.data()),
+                                   index.uuid.size()));
+  auto streams = root.initStreams(index.streams.size());
+  for (size_t i = 0; i < index.streams.size(); ++i) {
+    streams[i].setName(index.streams[i].name);
+    streams[i].setSize(index.streams[i].size);
+    streams[i].setMtimeNs(index.streams[i].mtime_ns);
+  }
+  root.setEventCount(index.event_count);
+  root.setFirstTime(index.first_time);
+  root.setLastTime(index.last_time);
+  auto entries = root.initEntries(index.entries.size());
+  for (size_t i = 0; i < index.entries.size(); ++i) {
+    const IndexEntry& e = index.entries[i];
+    auto out = entries[i];
+    out.setKind(static_cast<uint8_t>(e.kind));
+    out.setEvent(e.event);
+    out.setExitEvent(e.exit_event);
+    out.setTid(e.tid);
+    out.setPid(e.pid);
+    out.setTime(e.time);
+    out.setSyscall(e.syscall);
+    out.setFd(e.fd);
+    out.setFamily(e.family);
+    out.setType(e.type);
+    out.setResult(e.result);
+    out.setFinished(e.finished);
+    ToSchema(e.local, out.initLocal());
+    ToSchema(e.remote, out.initRemote());
+    out.setPeer(e.peer);
+    out.setParentTid(e.parent_tid);
+    out.setExitStatus(e.exit_status);
+    out.setDetail(e.detail);
+  }
+  auto threads = root.initThreads(index.threads.size());
+  for (size_t i = 0; i < index.threads.size(); ++i) {
+    const ThreadInfo& t = index.threads[i];
+    threads[i].setTid(t.tid);
+    threads[i].setParentTid(t.parent_tid);
+    threads[i].setPid(t.pid);
+    threads[i].setCreatedAt(t.created_at);
+    threads[i].setExitedAt(t.exited_at);
+    threads[i].setExitStatus(t.exit_status);
+  }
+  auto processes = root.initProcesses(index.processes.size());
+  for (size_t i = 0; i < index.processes.size(); ++i) {
+    const ProcessInfo& p = index.processes[i];
+    processes[i].setPid(p.pid);
+    processes[i].setParentPid(p.parent_pid);
+    processes[i].setCreatedAt(p.created_at);
+    processes[i].setExecAt(p.exec_at);
+    processes[i].setExitedAt(p.exited_at);
+    processes[i].setExe(p.exe);
+    auto cmdline = processes[i].initCmdline(p.cmdline.size());
+    for (size_t j = 0; j < p.cmdline.size(); ++j) cmdline.set(j, p.cmdline[j]);
+  }
+  kj::VectorOutputStream output;
+  capnp::writePackedMessage(output, message);
+  auto bytes = output.getArray();
+  return WriteFileAtomically(
+      IndexPath(trace_dir),
+      absl::string_view(reinterpret_cast<const char*>(bytes.begin()), bytes.size()));
+}
+
+absl::StatusOr<EventIndex> LoadIndex(const std::string& trace_dir) {
+  uint32_t format = 0;
+  ASSIGN_OR_RETURN(EventIndex index, ReadIndexFile(IndexPath(trace_dir), &format));
+  if (format != kIndexFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(IndexPath(trace_dir), ": index format ",
+                                                      format, ", this pyreplay writes ",
+                                                      kIndexFormatVersion));
+  }
+  return index;
+}
+
+absl::StatusOr<IndexFreshness> CheckIndexFreshness(const std::string& trace_dir) {
+  ASSIGN_OR_RETURN(TraceHeader header, ReadTraceHeader(trace_dir));
+  ASSIGN_OR_RETURN(std::vector<StreamStamp> stamps, CurrentStamps(trace_dir));
+  uint32_t format = 0;
+  absl::StatusOr<EventIndex> saved = ReadIndexFile(IndexPath(trace_dir), &format);
+  if (absl::IsNotFound(saved.status())) return IndexFreshness::kMissing;
+  if (!saved.ok() || format != kIndexFormatVersion) return IndexFreshness::kStale;
+  if (saved->uuid != header.uuid || !SameStamps(saved->streams, stamps)) {
+    return IndexFreshness::kStale;
+  }
+  return IndexFreshness::kFresh;
+}
+
+absl::StatusOr<EventIndex> LoadOrBuildIndex(const std::string& trace_dir,
+                                            const IndexProgress& progress, bool* rebuilt) {
+  if (rebuilt != nullptr) *rebuilt = false;
+  ASSIGN_OR_RETURN(TraceHeader header, ReadTraceHeader(trace_dir));
+  ASSIGN_OR_RETURN(std::vector<StreamStamp> stamps, CurrentStamps(trace_dir));
+  uint32_t format = 0;
+  absl::StatusOr<EventIndex> saved = ReadIndexFile(IndexPath(trace_dir), &format);
+  if (saved.ok() && format == kIndexFormatVersion && saved->uuid == header.uuid &&
+      SameStamps(saved->streams, stamps)) {
+    return saved;
+  }
+  ASSIGN_OR_RETURN(EventIndex index, BuildIndex(trace_dir, progress));
+  if (rebuilt != nullptr) *rebuilt = true;
+  absl::Status written = WriteIndex(trace_dir, index);
+  // A read-only trace (e.g. someone else's) is still usable: the index just isn't kept.
+  if (!written.ok() && !absl::IsPermissionDenied(written) && access(trace_dir.c_str(), W_OK) == 0) {
+    return written;
+  }
+  return index;
+}
+
+std::string DescribeEntry(const EventIndex& index, const IndexEntry& e) {
+  auto outcome = [&]() -> std::string {
+    if (!e.finished) return "(no exit recorded)";
+    if (e.result >= 0) return "ok";
+    return absl::StrCat("failed: ", strerrorname_np(static_cast<int>(-e.result)) != nullptr
+                                        ? strerrorname_np(static_cast<int>(-e.result))
+                                        : absl::StrCat("errno ", -e.result).c_str());
+  };
+  auto addr = [](const SocketAddress& a) -> std::string {
+    if (!a.known()) return "?";
+    return a.inferred ? absl::StrCat(a.text, " (inferred)") : a.text;
+  };
+  auto family = [&]() -> std::string {
+    switch (e.family) {
+      case AF_INET: return "inet";
+      case AF_INET6: return "inet6";
+      case AF_UNIX: return "unix";
+      case -1: return "?";
+      default: return absl::StrCat("family ", e.family);
+    }
+  };
+  auto type = [&]() -> std::string {
+    switch (e.type) {
+      case SOCK_STREAM: return "stream";
+      case SOCK_DGRAM: return "dgram";
+      case SOCK_SEQPACKET: return "seqpacket";
+      case SOCK_RAW: return "raw";
+      case -1: return "?";
+      default: return absl::StrCat("type ", e.type);
+    }
+  };
+  auto peer = [&]() -> std::string {
+    if (e.peer < 0 || e.peer >= static_cast<int64_t>(index.entries.size())) return "";
+    const IndexEntry& p = index.entries[e.peer];
+    return absl::StrCat(" [", EventKindName(p.kind), " at ", p.event, " tid ", p.tid, "]");
+  };
+  switch (e.kind) {
+    case EventKind::kThreadStart:
+      return absl::StrCat("new thread ", e.tid, " (parent ", e.parent_tid, ", process ", e.pid, ")");
+    case EventKind::kFork:
+      return absl::StrCat("new process ", e.tid, " (parent ", e.parent_tid, ")");
+    case EventKind::kExec:
+      return absl::StrCat(e.detail);
+    case EventKind::kThreadExit:
+      return absl::StrCat("thread ", e.tid, " exited (status ", e.exit_status, ")");
+    case EventKind::kProcessExit:
+      return absl::StrCat("process ", e.pid, " exited (status ", e.exit_status, ")");
+    case EventKind::kSocket:
+      return absl::StrCat(family(), " ", type(),
+                          e.finished && e.result >= 0 ? absl::StrCat(" fd ", e.result) : "", " ",
+                          outcome());
+    case EventKind::kBind:
+      return absl::StrCat(addr(e.local), " fd ", e.fd, " ", outcome());
+    case EventKind::kListen:
+      return absl::StrCat(addr(e.local), " fd ", e.fd, " ", outcome());
+    case EventKind::kConnect:
+      return absl::StrCat(addr(e.local), " -> ", addr(e.remote), " fd ", e.fd, " ", outcome(),
+                          peer());
+    case EventKind::kAccept:
+      return absl::StrCat(addr(e.remote), " -> ", addr(e.local), " fd ", e.fd,
+                          e.ok() ? absl::StrCat(" new fd ", e.result) : "", " ", outcome(),
+                          peer());
+  }
+  return "";
+}
+
+}  // namespace pyreplay

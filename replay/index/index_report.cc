@@ -1,0 +1,282 @@
+#include "replay/index/index_report.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "replay/common/status_macros.h"
+#include "replay/record/recording_meta.h"
+#include "replay/trace/trace_reader.h"
+
+namespace pyreplay {
+namespace fs = std::filesystem;
+
+namespace {
+
+uint64_t DirSize(const std::string& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code size_ec;
+    if (it->is_regular_file(size_ec)) {
+      uint64_t size = it->file_size(size_ec);
+      if (!size_ec) total += size;
+    }
+  }
+  return total;
+}
+
+std::string HumanSize(uint64_t bytes) {
+  if (bytes < 1024) return absl::StrCat(bytes, " B");
+  if (bytes < (1 << 20)) return absl::StrFormat("%.1f KiB", bytes / 1024.0);
+  if (bytes < (1ull << 30)) return absl::StrFormat("%.1f MiB", bytes / 1048576.0);
+  return absl::StrFormat("%.2f GiB", bytes / 1073741824.0);
+}
+
+std::string Quote(const std::vector<std::string>& argv) {
+  std::vector<std::string> parts;
+  for (const std::string& arg : argv) {
+    bool plain = !arg.empty() && arg.find_first_of(" \t\n'\"\\$`") == std::string::npos;
+    parts.push_back(plain ? arg : absl::StrCat("'", arg, "'"));
+  }
+  return absl::StrJoin(parts, " ");
+}
+
+nlohmann::json AddressJson(const SocketAddress& a) {
+  if (!a.known()) return nullptr;
+  return {{"address", a.text}, {"inferred", a.inferred}};
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<EventKind>> ParseKinds(absl::string_view list) {
+  std::vector<EventKind> kinds;
+  for (absl::string_view name : absl::StrSplit(list, ',', absl::SkipEmpty())) {
+    ASSIGN_OR_RETURN(EventKind kind, ParseEventKind(name));
+    kinds.push_back(kind);
+  }
+  return kinds;
+}
+
+std::vector<size_t> FilterEvents(const EventIndex& index, const EventFilter& filter) {
+  std::vector<size_t> selected;
+  for (size_t i = index.FirstAtOrAfter(filter.from); i < index.entries.size(); ++i) {
+    const IndexEntry& e = index.entries[i];
+    if (e.event > filter.to) break;
+    if (filter.tid && e.tid != *filter.tid) continue;
+    if (!filter.kinds.empty() &&
+        std::find(filter.kinds.begin(), filter.kinds.end(), e.kind) == filter.kinds.end()) {
+      continue;
+    }
+    selected.push_back(i);
+  }
+  return selected;
+}
+
+std::string FormatEventsTable(const EventIndex& index, const std::vector<size_t>& selected) {
+  std::string out = absl::StrFormat("%8s  %9s  %7s  %-11s  %s\n", "EVENT", "TIME", "TID", "KIND",
+                                    "DETAILS");
+  for (size_t i : selected) {
+    const IndexEntry& e = index.entries[i];
+    absl::StrAppendFormat(&out, "%8d  %9.3f  %7d  %-11s  %s\n", e.event,
+                          e.time - index.first_time, e.tid, std::string(EventKindName(e.kind)),
+                          DescribeEntry(index, e));
+  }
+  return out;
+}
+
+nlohmann::json EntryJson(const EventIndex& index, const IndexEntry& e) {
+  nlohmann::json j = {
+      {"event", e.event},
+      {"time", e.time - index.first_time},
+      {"monotonic", e.time},
+      {"tid", e.tid},
+      {"pid", e.pid},
+      {"kind", std::string(EventKindName(e.kind))},
+      {"details", DescribeEntry(index, e)},
+  };
+  if (e.syscall >= 0) {
+    j["syscall"] = e.syscall;
+    j["exit_event"] = e.exit_event ? nlohmann::json(e.exit_event) : nlohmann::json(nullptr);
+    j["fd"] = e.fd >= 0 ? nlohmann::json(e.fd) : nlohmann::json(nullptr);
+    j["family"] = e.family >= 0 ? nlohmann::json(e.family) : nlohmann::json(nullptr);
+    j["type"] = e.type >= 0 ? nlohmann::json(e.type) : nlohmann::json(nullptr);
+    j["result"] = e.finished ? nlohmann::json(e.result) : nlohmann::json(nullptr);
+    j["ok"] = e.ok();
+    j["local"] = AddressJson(e.local);
+    j["remote"] = AddressJson(e.remote);
+    if (e.peer >= 0 && e.peer < static_cast<int64_t>(index.entries.size())) {
+      const IndexEntry& p = index.entries[e.peer];
+      j["peer"] = {{"event", p.event}, {"tid", p.tid}, {"kind", std::string(EventKindName(p.kind))}};
+    } else {
+      j["peer"] = nullptr;
+    }
+  } else {
+    j["parent_tid"] = e.parent_tid;
+    if (e.kind == EventKind::kThreadExit || e.kind == EventKind::kProcessExit) {
+      j["exit_status"] = e.exit_status;
+    }
+    if (e.kind == EventKind::kExec) j["file"] = e.detail;
+  }
+  return j;
+}
+
+nlohmann::json EventsJson(const EventIndex& index, const std::vector<size_t>& selected) {
+  nlohmann::json list = nlohmann::json::array();
+  for (size_t i : selected) list.push_back(EntryJson(index, index.entries[i]));
+  return list;
+}
+
+absl::StatusOr<TraceInfo> GetTraceInfo(const std::string& trace_dir) {
+  TraceInfo info;
+  info.trace_dir = trace_dir;
+  ASSIGN_OR_RETURN(TraceHeader header, ReadTraceHeader(trace_dir));
+  info.uuid_hex = UuidHex(header.uuid);
+  info.complete = header.ok;
+  absl::StatusOr<RecordingMeta> meta = ReadRecordingMeta(trace_dir);
+  if (meta.ok()) {
+    info.command = meta->command;
+    info.mode = std::string(PmuModeName(meta->mode));
+    info.rr_version = meta->rr_version;
+    info.recorded_at = meta->recorded_at;
+  } else if (!absl::IsNotFound(meta.status())) {
+    return meta.status();
+  }
+  ASSIGN_OR_RETURN(IndexFreshness before, CheckIndexFreshness(trace_dir));
+  bool rebuilt = false;
+  ASSIGN_OR_RETURN(EventIndex index, LoadOrBuildIndex(trace_dir, nullptr, &rebuilt));
+  if (!rebuilt) {
+    info.index_state = "fresh";
+  } else {
+    absl::StatusOr<IndexFreshness> after = CheckIndexFreshness(trace_dir);
+    info.index_state = absl::StrCat(
+        "rebuilt (was ", before == IndexFreshness::kMissing ? "missing" : "stale", ")",
+        after.ok() && *after == IndexFreshness::kFresh ? "" : ", not saved: trace not writable");
+  }
+  if (info.command.empty()) {
+    for (const ProcessInfo& p : index.processes) {
+      if (!p.cmdline.empty()) {
+        info.command = p.cmdline;
+        break;
+      }
+    }
+  }
+  info.event_count = index.event_count;
+  info.duration = index.last_time - index.first_time;
+  info.threads = index.threads.size();
+  info.processes = index.processes.size();
+  for (const IndexEntry& e : index.entries) {
+    if (e.kind == EventKind::kConnect && e.ok()) ++info.connections;
+  }
+  info.size_bytes = DirSize(trace_dir);
+  return info;
+}
+
+std::string FormatTraceInfo(const TraceInfo& info) {
+  std::string out;
+  auto line = [&](absl::string_view key, absl::string_view value) {
+    absl::StrAppendFormat(&out, "%-12s %s\n", absl::StrCat(key, ":"), value);
+  };
+  line("trace", info.trace_dir);
+  line("command", info.command.empty() ? "(unknown)" : Quote(info.command));
+  line("mode", info.mode.empty() ? "(not recorded by pyreplay)" : info.mode);
+  line("rr", info.rr_version.empty() ? "(unknown)" : info.rr_version);
+  if (!info.recorded_at.empty()) line("recorded", info.recorded_at);
+  line("uuid", info.uuid_hex);
+  if (!info.complete) line("warning", "rr did not finish this recording (header ok=false)");
+  line("events", absl::StrCat(info.event_count));
+  line("duration", absl::StrFormat("%.3f s", info.duration));
+  line("threads", absl::StrCat(info.threads));
+  line("processes", absl::StrCat(info.processes));
+  line("connections", absl::StrCat(info.connections));
+  line("size", HumanSize(info.size_bytes));
+  line("index", info.index_state);
+  return out;
+}
+
+nlohmann::json TraceInfoJson(const TraceInfo& info) {
+  return {{"trace", info.trace_dir},   {"command", info.command},
+          {"mode", info.mode},         {"rr_version", info.rr_version},
+          {"recorded_at", info.recorded_at}, {"uuid", info.uuid_hex},
+          {"complete", info.complete}, {"events", info.event_count},
+          {"duration", info.duration}, {"threads", info.threads},
+          {"processes", info.processes}, {"connections", info.connections},
+          {"size_bytes", info.size_bytes}, {"index", info.index_state}};
+}
+
+absl::StatusOr<std::vector<TraceListing>> ListTraces(const std::string& root) {
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) {
+    return absl::NotFoundError(absl::StrCat(root, ": no such folder"));
+  }
+  std::vector<TraceListing> traces;
+  fs::directory_iterator it(root, ec);
+  if (ec) return absl::PermissionDeniedError(absl::StrCat(root, ": ", ec.message()));
+  for (fs::directory_iterator end; it != end; it.increment(ec)) {
+    if (ec) break;
+    std::error_code entry_ec;
+    if (!it->is_directory(entry_ec)) continue;
+    std::string dir = it->path().string();
+    struct stat st;
+    if (stat((it->path() / "version").c_str(), &st) != 0) continue;
+    TraceListing t;
+    t.trace_dir = dir;
+    t.name = it->path().filename().string();
+    t.mtime_s = st.st_mtim.tv_sec;
+    t.size_bytes = DirSize(dir);
+    absl::StatusOr<RecordingMeta> meta = ReadRecordingMeta(dir);
+    if (meta.ok()) {
+      t.recorded_at = meta->recorded_at;
+      t.command = Quote(meta->command);
+    }
+    absl::StatusOr<TraceHeader> header = ReadTraceHeader(dir);
+    if (!header.ok()) {
+      t.problem = std::string(header.status().message());
+    } else if (absl::StatusOr<EventIndex> index = LoadIndex(dir); index.ok()) {
+      t.events = static_cast<int64_t>(index->event_count);
+    }
+    traces.push_back(std::move(t));
+  }
+  std::sort(traces.begin(), traces.end(), [](const TraceListing& a, const TraceListing& b) {
+    return a.mtime_s != b.mtime_s ? a.mtime_s > b.mtime_s : a.name < b.name;
+  });
+  return traces;
+}
+
+std::string FormatTraceList(const std::vector<TraceListing>& traces) {
+  std::string out = absl::StrFormat("%-24s  %-20s  %9s  %10s  %s\n", "TRACE", "RECORDED", "EVENTS",
+                                    "SIZE", "COMMAND");
+  for (const TraceListing& t : traces) {
+    std::string when = t.recorded_at;
+    if (when.empty()) {
+      when = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(t.mtime_s),
+                              absl::UTCTimeZone());
+    }
+    absl::StrAppendFormat(&out, "%-24s  %-20s  %9s  %10s  %s\n", t.name, when,
+                          t.events >= 0 ? absl::StrCat(t.events) : "-", HumanSize(t.size_bytes),
+                          t.problem.empty() ? t.command : absl::StrCat("(", t.problem, ")"));
+  }
+  return out;
+}
+
+nlohmann::json TraceListJson(const std::vector<TraceListing>& traces) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const TraceListing& t : traces) {
+    list.push_back({{"trace", t.trace_dir},
+                    {"name", t.name},
+                    {"mtime", t.mtime_s},
+                    {"recorded_at", t.recorded_at},
+                    {"command", t.command},
+                    {"size_bytes", t.size_bytes},
+                    {"events", t.events >= 0 ? nlohmann::json(t.events) : nlohmann::json(nullptr)},
+                    {"problem", t.problem.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.problem)}});
+  }
+  return list;
+}
+
+}  // namespace pyreplay
