@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "replay/common/install_layout.h"
 #include "replay/common/status_macros.h"
+#include "replay/index/event_index.h"
 #include "replay/record/recording_meta.h"
 #include "replay/record/rr_tool.h"
 #include "replay/sources/script_sources.h"
@@ -111,6 +112,11 @@ absl::StatusOr<RecordResult> Record(const RecordRequest& request) {
   std::future<std::optional<std::string>> rr_version = std::async(std::launch::async, RrVersion);
   ProcessOptions options;
   options.env = launch.env;
+  options.output = request.program_output;
+  options.also_stderr = request.program_output != nullptr;
+  options.own_process_group = request.own_process_group;
+  options.forward_signals = !request.own_process_group;
+  options.on_start = request.on_start;
   // rr prints "Saving execution to" on a terminal; we print our own summary instead.
   ASSIGN_OR_RETURN(ExitStatus status, RunProcess(argv, options));
   if (!fs::exists(fs::path(trace_dir) / "version")) {
@@ -143,6 +149,12 @@ absl::StatusOr<RecordResult> Record(const RecordRequest& request) {
   result.trace_dir = trace_dir;
   result.mode = mode;
   result.program_status = status;
+  // Index now, so `events` and the gdb plugin start at once. A failure here keeps the trace.
+  if (absl::StatusOr<EventIndex> index = LoadOrBuildIndex(trace_dir); index.ok()) {
+    result.event_count = index->event_count;
+  } else {
+    result.index_error = std::string(index.status().message());
+  }
   return result;
 }
 

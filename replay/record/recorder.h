@@ -7,6 +7,7 @@
 #ifndef PYREPLAY_REPLAY_RECORD_RECORDER_H_
 #define PYREPLAY_REPLAY_RECORD_RECORDER_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,12 +27,20 @@ struct RecordRequest {
   bool chaos = false;                // rr's chaos scheduling (used by `hunt`)
   bool quiet = false;                // no mode notice on stderr
   std::vector<EnvChange> program_env;
+  // For `hunt`: when set, the program's stdout and stderr (and rr's) are captured here instead of
+  // shown. `own_process_group` starts rr in a process group of its own, so a terminal's Ctrl-C
+  // reaches only us; `on_start` is told rr's pid (the group id) as soon as it runs.
+  std::string* program_output = nullptr;
+  bool own_process_group = false;
+  std::function<void(int pid)> on_start;
 };
 
 struct RecordResult {
   std::string trace_dir;
   PmuMode mode = PmuMode::kNoPmu;
   ExitStatus program_status;  // how the recorded program ended
+  uint64_t event_count = 0;   // events in the trace, from its event index (0 if not indexed)
+  std::string index_error;    // why the index could not be built, or ""
 };
 
 // DefaultTracesRoot is $PYREPLAY_TRACES, or "traces" in the current folder.
