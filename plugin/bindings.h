@@ -19,6 +19,7 @@ namespace pyreplay {
 void BindErrors(pybind11::module_& m);
 void BindMarks(pybind11::module_& m);
 void BindPositions(pybind11::module_& m);
+void BindPyFrames(pybind11::module_& m);
 
 }  // namespace pyreplay
 

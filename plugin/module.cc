@@ -8,4 +8,5 @@ PYBIND11_MODULE(_pyreplay, m) {
   pyreplay::BindErrors(m);
   pyreplay::BindMarks(m);
   pyreplay::BindPositions(m);
+  pyreplay::BindPyFrames(m);
 }

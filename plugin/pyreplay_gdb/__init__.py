@@ -41,4 +41,5 @@ def load():
     listing.register()
     # Per-concept modules add to core's command table (name, handler, completer) on import.
     from . import core, events, marks  # noqa: F401  pyr goto/next/prev/follow/where/events, marks
+    from . import stacks  # noqa: F401  pyr bt [--all]
     core.register_all()

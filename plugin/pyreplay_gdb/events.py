@@ -53,15 +53,34 @@ def _c_location():
 
 
 def _python_location():
+    try:  # CPython's own frames, decoded in C++ (no python-gdb.py needed)
+        from .stacks import python_location
+        py = python_location()
+    except Exception:
+        py = None
     try:
-        from .listing import current_python_location
-        py = current_python_location()
+        if not py:
+            from .listing import current_python_location
+            py = current_python_location()
     except Exception:
         return None
     if not py:
         return None
     filename, line, func = py
     return "%s:%s, in %s" % (filename, line if line is not None else "?", func)
+
+
+def _deep_suffix(e):
+    """`  @ sockets.py:41 in talk()` and the thread's Python name, from the deep index."""
+    try:
+        from .stacks import deep_location, deep_index, thread_label
+        if not deep_index():
+            return ""
+        loc = deep_location(e["event"])
+        label = thread_label(e["tid"])
+        return ("  [%s]" % label if label != str(e["tid"]) else "") + (("  @ " + loc) if loc else "")
+    except Exception:
+        return ""
 
 
 def python_location_text():
@@ -285,6 +304,9 @@ KIND is one of thread, socket, bind, listen, connect, accept. Without it, every 
         if mark == "=>":
             arrow_done = True
         out.append("%s %7d  %s" % (mark, e["event"], cat.describe(e)))
+        py = _deep_suffix(e)
+        if py:
+            out[-1] += py
     if not arrow_done:
         out.append("=> (you are here: event %d)" % w)
     if not chosen:

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "replay/cli/command.h"
+#include "replay/deep_index/deep_report.h"
 #include "replay/index/index_report.h"
 
 namespace pyreplay::cli {
@@ -28,8 +29,15 @@ int RunEvents(const EventsOptions& options) {
   absl::StatusOr<EventIndex> index = LoadOrBuildIndex(options.trace);
   if (!index.ok()) return ReportError(index.status());
   std::vector<size_t> selected = FilterEvents(*index, filter);
+  // With a deep index (`pyreplay index --deep`): Python locations and thread names.
+  absl::StatusOr<DeepIndex> deep = LoadFreshDeepIndex(options.trace, *index);
+  if (!deep.ok() && !absl::IsNotFound(deep.status())) PrintNote(std::string(deep.status().message()));
   if (options.json) {
-    printf("%s\n", EventsJson(*index, selected).dump(2).c_str());
+    nlohmann::json events = EventsJson(*index, selected);
+    if (deep.ok()) AddDeepToEventsJson(*index, selected, *deep, &events);
+    printf("%s\n", events.dump(2).c_str());
+  } else if (deep.ok()) {
+    fputs(FormatEventsTableDeep(*index, selected, *deep).c_str(), stdout);
   } else {
     fputs(FormatEventsTable(*index, selected).c_str(), stdout);
   }

@@ -4,6 +4,7 @@
 #include "absl/strings/str_format.h"
 #include "replay/cli/command.h"
 #include "replay/common/terminal.h"
+#include "replay/deep_index/deep_report.h"
 #include "replay/index/event_index.h"
 #include "replay/trace/trace_reader.h"
 
@@ -14,6 +15,7 @@ struct IndexOptions {
   std::string trace;
   bool force = false;
   bool decode_only = false;
+  bool deep = false;
 };
 
 int RunIndex(const IndexOptions& options) {
@@ -49,6 +51,7 @@ int RunIndex(const IndexOptions& options) {
          rebuilt ? "Indexed" : "Index is fresh for", options.trace.c_str(),
          static_cast<unsigned long long>(index->event_count), index->entries.size(), sockets,
          index->threads.size(), index->processes.size());
+  if (options.deep) return ReportError(RunDeepIndex(options.trace));
   return kExitOk;
 }
 
@@ -59,12 +62,16 @@ RegisterCommand kIndex({"index", "Build or refresh a trace's event index", 30, [
       "processes and socket events in TRACE/pyreplay/index. `events` and `info` refresh a stale\n"
       "index on their own; `record` builds it at the end of a recording.\n"
       "  pyreplay index traces/sockets-1\n"
-      "  pyreplay index traces/sockets-1 --force");
+      "  pyreplay index traces/sockets-1 --force\n"
+      "  pyreplay index --deep traces/sockets-1    # Python locations: one replay pass");
   app->add_option("TRACE", options->trace, "The trace folder")->required();
   app->add_flag("--force", options->force, "Rebuild even when the saved index is fresh");
   app->add_flag("--decode-only", options->decode_only,
                 "Only decompress and decode every frame (benchmark floor); writes nothing")
       ->group("");
+  app->add_flag("--deep", options->deep,
+                "Also replay once to store the Python stack at every indexed event and the "
+                "threads' Python names (TRACE/pyreplay/deep; needs gdb and python3.11-dbg)");
   return [options] { return RunIndex(*options); };
 }});
 

@@ -149,6 +149,8 @@ absl::StatusOr<ExitStatus> Replay(const ReplayRequest& request) {
   options.env.emplace_back("PYREPLAY_TRACE", fs::absolute(request.trace_dir).string());
   options.env.emplace_back("PYREPLAY_MODE", std::string(PmuModeName(mode)));
   options.env.emplace_back("PYREPLAY_PLUGIN_DIR", layout.plugin_dir);
+  options.output = request.output;
+  options.also_stderr = request.output != nullptr;
   return RunProcess(argv, options);
 }
 

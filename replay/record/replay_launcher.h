@@ -30,6 +30,8 @@ struct ReplayRequest {
   // gdb `directory` folders for CPython's C sources; Replay() fills it from the sources cache
   // (`pyreplay sources`) when empty.
   std::vector<std::string> source_dirs;
+  // When set, rr's and gdb's stdout and stderr are captured here instead of shown.
+  std::string* output = nullptr;
 };
 
 // CheckTraceDir is OK for a folder that holds a finished rr trace of the supported format.

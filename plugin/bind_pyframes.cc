@@ -1,0 +1,252 @@
+// bind_pyframes.cc: the CPython 3.11 frame decoder (replay/pyframes/) for Python.
+//
+//   decoder = _pyreplay.FrameDecoder(layout_dict, read)   # read(addr, size) -> bytes | None
+//   info = decoder.thread(interp_addr, tid)               # {"frames": [...], "name": ...}
+//
+// `read` is called a few times per frame (whole structs); it returns None (or raises) for
+// unreadable memory, which the decoder turns into an `<unreadable frame at 0x...>` marker.
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <pybind11/functional.h>
+#include <pybind11/stl.h>
+
+#include "absl/strings/str_cat.h"
+#include "plugin/bindings.h"
+#include "replay/deep_index/deep_index.h"
+#include "replay/index/event_index.h"
+#include "replay/pyframes/cpython_layout.h"
+#include "replay/pyframes/frame_decoder.h"
+
+namespace py = pybind11;
+
+namespace pyreplay {
+namespace {
+
+// CallbackReader reads through a Python callable; the GIL is held (we are called from Python).
+class CallbackReader : public MemoryReader {
+ public:
+  explicit CallbackReader(py::object read) : read_(std::move(read)) {}
+  bool Read(uint64_t address, void* out, size_t len) override {
+    try {
+      py::object result = read_(address, len);
+      if (result.is_none()) return false;
+      std::string bytes = result.cast<std::string>();
+      if (bytes.size() != len) return false;
+      memcpy(out, bytes.data(), len);
+      return true;
+    } catch (py::error_already_set& e) {
+      return false;  // gdb.MemoryError and friends: unreadable
+    } catch (py::cast_error&) {
+      return false;
+    }
+  }
+
+ private:
+  py::object read_;
+};
+
+struct LayoutField {
+  const char* name;
+  uint32_t CPythonLayout::*offset;
+};
+
+constexpr LayoutField kLayoutFields[] = {
+    {"frame_code", &CPythonLayout::frame_code},
+    {"frame_previous", &CPythonLayout::frame_previous},
+    {"frame_prev_instr", &CPythonLayout::frame_prev_instr},
+    {"frame_owner", &CPythonLayout::frame_owner},
+    {"frame_localsplus", &CPythonLayout::frame_localsplus},
+    {"cframe_current_frame", &CPythonLayout::cframe_current_frame},
+    {"tstate_next", &CPythonLayout::tstate_next},
+    {"tstate_cframe", &CPythonLayout::tstate_cframe},
+    {"tstate_thread_id", &CPythonLayout::tstate_thread_id},
+    {"tstate_native_thread_id", &CPythonLayout::tstate_native_thread_id},
+    {"interp_threads_head", &CPythonLayout::interp_threads_head},
+    {"code_firstlineno", &CPythonLayout::code_firstlineno},
+    {"code_filename", &CPythonLayout::code_filename},
+    {"code_name", &CPythonLayout::code_name},
+    {"code_qualname", &CPythonLayout::code_qualname},
+    {"code_linetable", &CPythonLayout::code_linetable},
+    {"code_firsttraceable", &CPythonLayout::code_firsttraceable},
+    {"code_code_adaptive", &CPythonLayout::code_code_adaptive},
+    {"object_type", &CPythonLayout::object_type},
+    {"var_size", &CPythonLayout::var_size},
+    {"bytes_sval", &CPythonLayout::bytes_sval},
+    {"unicode_length", &CPythonLayout::unicode_length},
+    {"unicode_state", &CPythonLayout::unicode_state},
+    {"unicode_kind_shift", &CPythonLayout::unicode_kind_shift},
+    {"unicode_compact_bit", &CPythonLayout::unicode_compact_bit},
+    {"unicode_ascii_bit", &CPythonLayout::unicode_ascii_bit},
+    {"ascii_object_size", &CPythonLayout::ascii_object_size},
+    {"compact_object_size", &CPythonLayout::compact_object_size},
+    {"unicode_data", &CPythonLayout::unicode_data},
+    {"type_flags", &CPythonLayout::type_flags},
+    {"heaptype_cached_keys", &CPythonLayout::heaptype_cached_keys},
+    {"dict_keys", &CPythonLayout::dict_keys},
+    {"dict_values", &CPythonLayout::dict_values},
+    {"keys_log2_size", &CPythonLayout::keys_log2_size},
+    {"keys_log2_index_bytes", &CPythonLayout::keys_log2_index_bytes},
+    {"keys_kind", &CPythonLayout::keys_kind},
+    {"keys_nentries", &CPythonLayout::keys_nentries},
+    {"keys_indices", &CPythonLayout::keys_indices},
+};
+
+CPythonLayout LayoutFromDict(const py::dict& d) {
+  CPythonLayout layout;
+  for (auto item : d) {
+    std::string key = item.first.cast<std::string>();
+    if (key == "unicode_type") {
+      layout.unicode_type = item.second.cast<uint64_t>();
+      continue;
+    }
+    if (key == "bytes_type") {
+      layout.bytes_type = item.second.cast<uint64_t>();
+      continue;
+    }
+    if (key == "code_type") {
+      layout.code_type = item.second.cast<uint64_t>();
+      continue;
+    }
+    bool known = false;
+    for (const LayoutField& f : kLayoutFields) {
+      if (key == f.name) {
+        layout.*(f.offset) = item.second.cast<uint32_t>();
+        known = true;
+      }
+    }
+    if (!known) RaiseStatus(absl::InvalidArgumentError(absl::StrCat("unknown layout field ", key)));
+  }
+  if (absl::Status s = layout.Validate(); !s.ok()) RaiseStatus(s);
+  return layout;
+}
+
+py::dict FrameDict(const PyFrame& f) {
+  py::dict d;
+  d["address"] = f.address;
+  d["readable"] = f.readable;
+  d["file"] = f.filename;
+  d["line"] = f.line ? py::object(py::int_(*f.line)) : py::object(py::none());
+  d["function"] = f.qualname.empty() ? f.name : f.qualname;
+  d["name"] = f.name;
+  d["lasti"] = f.lasti;
+  d["text"] = f.Describe();
+  d["error"] = f.error;
+  return d;
+}
+
+// Decoder owns its reader; the decoder points at it.
+class Decoder {
+ public:
+  Decoder(const py::dict& layout, py::object read)
+      : reader_(std::move(read)), decoder_(LayoutFromDict(layout), &reader_) {}
+
+  py::dict ThreadDict(const ThreadStateInfo& t) {
+    py::dict d;
+    d["tstate"] = t.address;
+    d["thread_id"] = t.thread_id;
+    d["tid"] = t.native_thread_id;
+    absl::StatusOr<std::vector<PyFrame>> stack = decoder_.Stack(t.address);
+    py::list frames;
+    if (stack.ok()) {
+      for (const PyFrame& f : *stack) frames.append(FrameDict(f));
+      absl::StatusOr<std::string> name = decoder_.ThreadName(*stack);
+      d["name"] = name.ok() ? py::object(py::str(*name)) : py::object(py::none());
+      d["error"] = "";
+    } else {
+      d["name"] = py::none();
+      d["error"] = std::string(stack.status().message());
+    }
+    d["frames"] = frames;
+    return d;
+  }
+
+  py::list Threads(uint64_t interp) {
+    absl::StatusOr<std::vector<ThreadStateInfo>> states = decoder_.ThreadStates(interp);
+    if (!states.ok()) RaiseStatus(states.status());
+    py::list out;
+    for (const ThreadStateInfo& t : *states) out.append(ThreadDict(t));
+    return out;
+  }
+
+  py::dict Thread(uint64_t interp, int64_t tid) {
+    absl::StatusOr<ThreadStateInfo> state = decoder_.ThreadStateFor(interp, tid);
+    if (!state.ok()) RaiseStatus(state.status());
+    return ThreadDict(*state);
+  }
+
+  py::list StackFromFrame(uint64_t frame) {
+    py::list out;
+    for (const PyFrame& f : decoder_.StackFromFrame(frame)) out.append(FrameDict(f));
+    return out;
+  }
+
+  std::string ReadString(uint64_t object) {
+    absl::StatusOr<std::string> s = decoder_.ReadString(object);
+    if (!s.ok()) RaiseStatus(s.status());
+    return *s;
+  }
+
+  size_t code_cache_size() const { return decoder_.code_cache_size(); }
+  uint64_t reads() const { return decoder_.reads(); }
+
+ private:
+  CallbackReader reader_;
+  FrameDecoder decoder_;
+};
+
+}  // namespace
+
+void BindPyFrames(py::module_& m) {
+  py::class_<Decoder>(m, "FrameDecoder",
+                      "CPython 3.11 Python stacks from process memory. FrameDecoder(layout, read): "
+                      "layout maps field names to byte offsets (from the debug info); "
+                      "read(address, size) returns bytes, or None when unreadable.")
+      .def(py::init<const py::dict&, py::object>(), py::arg("layout"), py::arg("read"))
+      .def("threads", &Decoder::Threads, py::arg("interp"),
+           "Every thread state of the interpreter: [{tstate, thread_id, tid, name, frames, "
+           "error}], frames innermost first, each {file, line, function, name, readable, text, "
+           "error, address, lasti}.")
+      .def("thread", &Decoder::Thread, py::arg("interp"), py::arg("tid"),
+           "The thread state of native thread `tid`, as in threads(); Error NOT_FOUND if none.")
+      .def("stack_from_frame", &Decoder::StackFromFrame, py::arg("frame"))
+      .def("read_string", &Decoder::ReadString, py::arg("object"))
+      .def_property_readonly("code_cache_size", &Decoder::code_cache_size)
+      .def_property_readonly("reads", &Decoder::reads);
+  m.def("deep_index", [](const std::string& trace_dir) -> py::object {
+    absl::StatusOr<EventIndex> index = LoadOrBuildIndex(trace_dir);
+    if (!index.ok()) RaiseStatus(index.status());
+    absl::StatusOr<DeepIndex> deep = LoadFreshDeepIndex(trace_dir, *index);
+    if (absl::IsNotFound(deep.status())) return py::none();
+    if (!deep.ok()) RaiseStatus(deep.status());
+    py::dict entries;
+    for (const DeepEntry& e : deep->entries) {
+      py::list stack;
+      for (const DeepFrame& f : e.stack) {
+        stack.append(py::make_tuple(f.file, f.line >= 0 ? py::object(py::int_(f.line))
+                                                        : py::object(py::none()),
+                                    f.function));
+      }
+      py::dict d;
+      d["tid"] = e.tid;
+      d["location"] = PythonLocation(e);
+      d["stack"] = stack;
+      entries[py::int_(e.event)] = d;
+    }
+    py::dict names;
+    for (const auto& [tid, name] : deep->thread_names) names[py::int_(tid)] = name;
+    py::dict out;
+    out["entries"] = entries;
+    out["names"] = names;
+    return out;
+  }, py::arg("trace_dir"),
+  "The trace's deep index (`pyreplay index --deep`): {entries: {event: {tid, location, stack}}, "
+  "names: {tid: name}}, or None when there is none. Error FAILED_PRECONDITION when stale.");
+  py::list fields;
+  for (const LayoutField& f : kLayoutFields) fields.append(f.name);
+  m.attr("FRAME_LAYOUT_FIELDS") = fields;
+}
+
+}  // namespace pyreplay

@@ -1,0 +1,56 @@
+// deep_builder.h: build the deep index with one forward replay pass.
+//
+// `catch syscall` does not work in rr replays, so the pass breaks on the libc functions that make
+// the indexed syscalls (`connect`, `accept4`, `pthread_create`, ...). At each stop it reads `when`
+// and the stopped thread, and decodes that thread's Python stack and all threads' Python names
+// (plugin/pyreplay_gdb/deep.py, with the C++ frame decoder). AssembleDeepIndex then matches the
+// stops to the index's entries. The result is written atomically: an interrupted pass (Ctrl-C)
+// leaves no deep index and no temporary file behind.
+//
+//   DeepBuildOptions options;
+//   options.progress = [&](uint64_t when, uint64_t total) { bar.Update(when); };
+//   ASSIGN_OR_RETURN(DeepBuildResult result, BuildAndWriteDeepIndex("traces/sockets-1", options));
+#ifndef PYREPLAY_REPLAY_DEEP_INDEX_DEEP_BUILDER_H_
+#define PYREPLAY_REPLAY_DEEP_INDEX_DEEP_BUILDER_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "replay/deep_index/deep_index.h"
+#include "replay/record/pmu_mode.h"
+
+namespace pyreplay {
+
+struct DeepBuildOptions {
+  PmuChoice pmu = PmuChoice::kAuto;
+  // progress is called now and then from another thread with the replay's current event.
+  std::function<void(uint64_t when, uint64_t total_events)> progress;
+};
+
+struct DeepBuildResult {
+  DeepIndex deep;
+  size_t indexed = 0;     // entries in the event index
+  size_t located = 0;     // entries that got a stack
+  double seconds = 0;
+};
+
+// BreakFunctions maps each libc function the pass breaks on to the indexed kind it stands for.
+std::vector<std::pair<std::string, EventKind>> BreakFunctions();
+
+// BuildAndWriteDeepIndex loads (or builds) the event index, replays the trace once in gdb, and
+// writes `<trace>/pyreplay/deep`. Cancelled when interrupted; FailedPrecondition when the
+// recorded program is not CPython 3.11 with debug symbols (naming the package to install).
+absl::StatusOr<DeepBuildResult> BuildAndWriteDeepIndex(const std::string& trace_dir,
+                                                       const DeepBuildOptions& options);
+
+// ParseDeepStops reads the pass's JSON output ({"complete", "stops": [{when, tid, kind,
+// stack: [[file, line, function]]}], "names": {tid: name}, "error"}). DataLoss when malformed.
+absl::StatusOr<std::vector<DeepStop>> ParseDeepStops(
+    const std::string& json, std::vector<std::pair<int32_t, std::string>>* names);
+
+}  // namespace pyreplay
+
+#endif  // PYREPLAY_REPLAY_DEEP_INDEX_DEEP_BUILDER_H_
