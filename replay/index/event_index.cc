@@ -30,9 +30,10 @@ namespace pyreplay {
 namespace {
 
 // Bumped whenever what the index holds changes: an index of another format is stale.
-constexpr uint32_t kIndexFormatVersion = 1;
+constexpr uint32_t kIndexFormatVersion = 2;
 
 // x86-64 syscall numbers of the indexed socket calls.
+constexpr int kSysRestart = 219;  // restart_syscall: rr's number for a restarted syscall
 constexpr int kSysSocket = 41, kSysConnect = 42, kSysAccept = 43, kSysBind = 49, kSysListen = 50,
               kSysAccept4 = 288;
 
@@ -236,13 +237,19 @@ class Builder {
     IndexEntry& entry = socket_entries_[it->second];
     size_t entry_index = it->second;
     pending_.erase(it);
-    if (entry.syscall != number) return;  // not the exit of that entry
+    if (entry.syscall != number && number != kSysRestart) return;  // not the exit of that entry
     entry.exit_event = event;
     entry.finished = true;
     entry.result = static_cast<int64_t>(rax);
     if (extra != nullptr) {
       entry.local = DecodeRrSockaddr(extra->getSocketAddrs().getLocalAddr(), /*remote=*/false);
       entry.remote = DecodeRrSockaddr(extra->getSocketAddrs().getRemoteAddr(), /*remote=*/true);
+    }
+    if (entry.result <= -512 && entry.result >= -516) {
+      // ERESTARTSYS & co: a signal interrupted it and the kernel restarts it; rr records the
+      // rest as a restart_syscall pair, which completes this entry (OnRestart).
+      interrupted_[tid] = entry_index;
+      return;
     }
     if (entry.result < 0) return;
     switch (entry.kind) {
@@ -278,6 +285,15 @@ class Builder {
       default:
         break;
     }
+  }
+
+  // OnRestartEntering: a restart_syscall frame. When it restarts an interrupted socket call of
+  // this thread, its exit completes that entry.
+  void OnRestartEntering(int32_t tid) {
+    auto it = interrupted_.find(tid);
+    if (it == interrupted_.end()) return;
+    pending_[tid] = it->second;
+    interrupted_.erase(it);
   }
 
   // Finish applies the remaining tasks, merges and pairs the entries.
@@ -456,6 +472,7 @@ class Builder {
   absl::flat_hash_map<int32_t, size_t> thread_at_;
   absl::flat_hash_map<int32_t, size_t> process_at_;
   absl::flat_hash_map<int32_t, size_t> pending_;  // tid -> socket entry awaiting its exit
+  absl::flat_hash_map<int32_t, size_t> interrupted_;  // tid -> entry to be restarted
   absl::flat_hash_map<uint64_t, SocketState> sockets_;
   std::vector<IndexEntry> task_entries_;
   std::vector<IndexEntry> exit_entries_;
@@ -636,7 +653,14 @@ absl::StatusOr<EventIndex> BuildIndex(const std::string& trace_dir,
       if (ev.which() != rr::Frame::Event::SYSCALL) return absl::OkStatus();
       rr::Frame::Event::Syscall::Reader syscall = ev.getSyscall();
       int number = syscall.getNumber();
-      if (!IsSocketSyscall(number)) return absl::OkStatus();
+      if (number == kSysRestart) {
+        if (syscall.getState() != rr::SyscallState::EXITING) {
+          builder.OnRestartEntering(frame.getTid());
+          return absl::OkStatus();
+        }
+      } else if (!IsSocketSyscall(number)) {
+        return absl::OkStatus();
+      }
       if (syscall.getState() != rr::SyscallState::EXITING) {
         builder.OnEntering(event, frame.getTid(), time, number, frame.getRegisters().getRaw());
       } else {

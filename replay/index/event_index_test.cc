@@ -147,6 +147,33 @@ TEST_F(EventIndexTest, ReusedPortsPairWithTheNearestAccept) {
   }
 }
 
+TEST_F(EventIndexTest, InterruptedAcceptCompletedByRestartSyscall) {
+  TestTraceWriter w;
+  std::string server = RrSockaddrIn(kLoopback, 8765), client = RrSockaddrIn(kLoopback, 40000);
+  w.Syscall(10, 41, true, {2, 1, 0});
+  w.Syscall(10, 41, false, {}, 3);
+  w.Syscall(10, 288, true, {3, 0, 0});
+  w.Syscall(10, 288, false, {}, -512);  // ERESTARTSYS: a signal came in
+  w.Syscall(11, 42, true, {5, 0x2000, 16});
+  w.Syscall(11, 42, false, {}, 0, client, server);
+  w.Syscall(10, 219, true);
+  w.Syscall(10, 219, false, {}, 4, server, client);
+  std::string dir = Trace("t", w);
+  absl::StatusOr<EventIndex> index = BuildIndex(dir);
+  ASSERT_TRUE(index.ok()) << index.status();
+  const IndexEntry* accept = nullptr;
+  for (const IndexEntry& e : index->entries) {
+    if (e.kind == EventKind::kAccept) accept = &e;
+  }
+  ASSERT_NE(accept, nullptr);
+  EXPECT_EQ(accept->event, 3u);
+  EXPECT_EQ(accept->exit_event, 8u);
+  EXPECT_EQ(accept->result, 4);
+  EXPECT_EQ(accept->remote.text, "127.0.0.1:40000");
+  ASSERT_GE(accept->peer, 0);
+  EXPECT_EQ(index->entries[accept->peer].kind, EventKind::kConnect);
+}
+
 TEST_F(EventIndexTest, SavedIndexRoundTripsAndStaleOneIsRebuilt) {
   std::string a = Trace("a", ServerAndClient(2), 'a');
   std::string b = Trace("b", ServerAndClient(5), 'b');
