@@ -1,0 +1,299 @@
+"""The event index on real traces: against the programs' own ground truth, and against `rr dump`.
+
+Records the two chapter sessions and tests/e2e/programs/many_conns.py (threads, IPv4 and IPv6
+connections, a forked child) once, then checks `pyreplay events --json` against what the programs
+printed about themselves, and every indexed syscall frame against `rr dump`. Bad input goes
+through the CLI: one `pyreplay: error:` line, a non-zero exit, and no index left behind.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import unittest
+
+import harness
+
+PROGRAMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "programs")
+SYSCALLS = {"socket": 41, "connect": 42, "accept": 43, "bind": 49, "listen": 50, "accept4": 288}
+NAMES = {v: k for k, v in SYSCALLS.items()}
+
+
+def addr_text(pair):
+    host, port = pair[0], pair[1]
+    return "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def write_bytes(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def events_json(trace, *extra):
+    proc = harness.pyreplay("events", trace, "--json", *extra, check=True)
+    return json.loads(proc.stdout)
+
+
+def rr_dump_frames(trace):
+    """{event: (tid, name, state, orig_rax)} for every frame `rr dump` prints."""
+    proc = harness.run(["rr", "dump", trace], timeout=300, check=True)
+    frames = {}
+    head = re.compile(r"global_time:(\d+), event:`([^']*)'(?: \(state:(\w+)\))? tid:(\d+)")
+    current = None
+    for line in proc.stdout.splitlines():
+        m = head.search(line)
+        if m:
+            event, what, state, tid = int(m.group(1)), m.group(2), m.group(3), int(m.group(4))
+            name = what[len("SYSCALL: "):] if what.startswith("SYSCALL: ") else None
+            current = event
+            frames[event] = [tid, name, state, None]
+            continue
+        m = re.search(r"orig_rax:0x([0-9a-f]+)", line)
+        if m and current is not None and frames[current][3] is None:
+            frames[current][3] = int(m.group(1), 16)
+    return frames
+
+
+class IndexTest(harness.TempDirTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.recordings = {
+            "threads": harness.record_session("threads", cls.workdir),
+            "sockets": harness.record_session("sockets", cls.workdir),
+            "many_conns": harness.record_program(
+                [harness.PYTHON, os.path.join(PROGRAMS, "many_conns.py"), "--threads", "6",
+                 "--per-thread", "4"], cls.workdir, "many_conns"),
+        }
+        assert cls.recordings["many_conns"].truth, cls.recordings["many_conns"].proc.stderr
+        cls.events = {name: events_json(r.trace_dir) for name, r in cls.recordings.items()}
+
+    def test_record_built_the_index_and_says_how_many_events(self):
+        for name, r in self.recordings.items():
+            self.assertTrue(os.path.exists(os.path.join(r.trace_dir, "pyreplay", "index")), name)
+            self.assertRegex(r.proc.stderr, r"\d+ events, indexed\. Next: pyreplay events ")
+            info = json.loads(harness.pyreplay("info", r.trace_dir, "--json", check=True).stdout)
+            self.assertEqual(info["index"], "fresh")
+            self.assertGreater(info["events"], 100)
+
+    def test_every_thread_the_program_created_appears(self):
+        for name, r in self.recordings.items():
+            events = self.events[name]
+            created = {e["tid"]: e for e in events if e["kind"] in ("thread", "fork")}
+            for thread in r.truth["threads"]:
+                if thread["tid"] == r.truth["main_tid"]:
+                    self.assertTrue(any(e["kind"] == "exec" and e["tid"] == thread["tid"]
+                                        for e in events), (name, thread))
+                    continue
+                self.assertIn(thread["tid"], created, (name, thread))
+                self.assertEqual(created[thread["tid"]]["kind"], "thread")
+                self.assertEqual(created[thread["tid"]]["pid"], r.truth["pid"])
+            # and nothing was invented: every created thread is one the program knew of
+            known = {t["tid"] for t in r.truth["threads"]} | {
+                c["tid"] for c in r.truth.get("connections", [])}
+            for tid, e in created.items():
+                if e["kind"] == "thread":
+                    self.assertIn(tid, known, (name, e))
+
+    def test_forked_child_is_a_process(self):
+        events = self.events["many_conns"]
+        for p in self.recordings["many_conns"].truth["processes"]:
+            forks = [e for e in events if e["kind"] == "fork" and e["tid"] == p["pid"]]
+            self.assertEqual(len(forks), 1, p)
+            self.assertEqual(forks[0]["parent_tid"], self.recordings["many_conns"].truth["main_tid"])
+
+    def test_every_connection_appears_with_the_addresses_the_program_printed(self):
+        total = 0
+        for name, r in self.recordings.items():
+            events = self.events[name]
+            by_event = {e["event"]: e for e in events}
+            connects = [e for e in events if e["kind"] == "connect" and e["ok"]]
+            for c in r.truth.get("connections", []):
+                local, remote = addr_text(c["local"]), addr_text(c["remote"])
+                found = [e for e in connects if e["tid"] == c["tid"] and e["local"]
+                         and e["local"]["address"] == local and e["remote"]["address"] == remote]
+                self.assertEqual(len(found), 1, (name, c, [e["details"] for e in connects]))
+                peer = found[0]["peer"]
+                self.assertIsNotNone(peer, (name, c))
+                accept = by_event[peer["event"]]
+                self.assertEqual(accept["kind"], "accept")
+                self.assertEqual(accept["local"]["address"], remote)
+                self.assertEqual(accept["remote"]["address"], local)
+                truth_accepts = [a for a in r.truth.get("accepts", [])
+                                 if addr_text(a["remote"]) == local]
+                if truth_accepts:
+                    self.assertEqual(accept["tid"], truth_accepts[0]["tid"])
+                total += 1
+            # every successful connect in the index is paired, both ways
+            for e in connects:
+                self.assertIsNotNone(e["peer"], (name, e))
+                self.assertEqual(by_event[e["peer"]["event"]]["peer"]["event"], e["event"])
+            self.assertEqual(len(connects), len(r.truth.get("connections", [])), name)
+        self.assertGreaterEqual(total, 4 + 25)
+
+    def test_listen_addresses(self):
+        for name in ("sockets", "many_conns"):
+            r = self.recordings[name]
+            listens = r.truth["listen"]
+            listens = [listens] if isinstance(listens[0], str) else listens
+            indexed = {e["local"]["address"] for e in self.events[name]
+                       if e["kind"] == "listen" and e["local"]}
+            for listen in listens:
+                self.assertIn(addr_text(listen), indexed, name)
+
+    def test_every_indexed_syscall_matches_rr_dump_frame_by_frame(self):
+        checked = 0
+        for name, r in self.recordings.items():
+            frames = rr_dump_frames(r.trace_dir)
+            info = json.loads(harness.pyreplay("info", r.trace_dir, "--json", check=True).stdout)
+            self.assertEqual(info["events"], len(frames), name)
+            for e in self.events[name]:
+                if "syscall" not in e:
+                    continue
+                tid, sys_name, state, orig_rax = frames[e["event"]]
+                self.assertEqual(tid, e["tid"], (name, e))
+                self.assertEqual(state, "ENTERING_SYSCALL", (name, e))
+                self.assertEqual(sys_name, NAMES[e["syscall"]], (name, e))
+                self.assertEqual(orig_rax, e["syscall"], (name, e))
+                if e["exit_event"] is not None:
+                    tid, sys_name, state, _ = frames[e["exit_event"]]
+                    self.assertEqual(tid, e["tid"], (name, e))
+                    self.assertEqual(state, "EXITING_SYSCALL", (name, e))
+                    self.assertIn(sys_name, (NAMES[e["syscall"]], "restart_syscall"), (name, e))
+                checked += 1
+            # and no socket syscall frame of rr's is missing from the index
+            indexed = {e["event"] for e in self.events[name] if "syscall" in e}
+            for event, (tid, sys_name, state, _) in frames.items():
+                if sys_name in SYSCALLS and state == "ENTERING_SYSCALL":
+                    self.assertIn(event, indexed, (name, event, sys_name))
+        self.assertGreater(checked, 50)
+
+    def test_events_filters(self):
+        r = self.recordings["sockets"]
+        tid = r.truth["connections"][1]["tid"]
+        only = events_json(r.trace_dir, "--kind", "connect", "--thread", str(tid))
+        self.assertEqual([e["kind"] for e in only], ["connect"])
+        first = only[0]["event"]
+        ranged = events_json(r.trace_dir, "--from", str(first), "--to", str(first))
+        self.assertTrue(all(e["event"] == first for e in ranged) and ranged)
+        table = harness.pyreplay("events", r.trace_dir, "--kind", "connect", check=True).stdout
+        c = r.truth["connections"][0]
+        self.assertIn("%s -> %s fd " % (addr_text(c["local"]), addr_text(c["remote"])), table)
+        bad = harness.pyreplay("events", r.trace_dir, "--kind", "bogus")
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("unknown event kind", bad.stderr)
+
+    def test_ls_lists_traces_newest_first(self):
+        listed = json.loads(harness.pyreplay("ls", self.workdir, "--json", check=True).stdout)
+        recorded = [t for t in listed if t["name"] in self.recordings]
+        self.assertEqual([t["name"] for t in recorded], ["many_conns", "sockets", "threads"])
+        self.assertTrue(all(t["events"] for t in recorded))
+        table = harness.pyreplay("ls", self.workdir, check=True).stdout
+        self.assertIn("many_conns", table)
+
+    # -- bad input -------------------------------------------------------------------------------
+
+    def copy_streams(self, name):
+        """A minimal copy of a trace (version, events, tasks): all the index reads."""
+        src = self.recordings["sockets"].trace_dir
+        dst = os.path.join(self.workdir, name)
+        shutil.rmtree(dst, ignore_errors=True)
+        os.makedirs(dst)
+        for f in ("version", "events", "tasks"):
+            shutil.copyfile(os.path.join(src, f), os.path.join(dst, f))
+        return dst
+
+    def assert_clean_failure(self, trace, *, expect, args=("events",)):
+        proc = harness.pyreplay(*args, trace, timeout=60)
+        self.assertNotEqual(proc.returncode, 0, proc.stdout)
+        lines = proc.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, proc.stderr)
+        self.assertTrue(lines[0].startswith("pyreplay: error: "), lines[0])
+        self.assertRegex(lines[0], expect)
+        if os.path.isdir(trace):
+            self.assertFalse(os.path.exists(os.path.join(trace, "pyreplay", "index")))
+            side = os.path.join(trace, "pyreplay")
+            self.assertEqual(os.listdir(side) if os.path.isdir(side) else [], [])
+
+    def test_truncated_streams(self):
+        for stream in ("events", "tasks"):
+            size = os.path.getsize(os.path.join(self.copy_streams("t"), stream))
+            for keep in (5, 8, 100, size // 2, size - 1):
+                trace = self.copy_streams("trunc")
+                with open(os.path.join(trace, stream), "r+b") as f:
+                    f.truncate(keep)
+                for cmd in ("events", "index", "info"):
+                    self.assert_clean_failure(trace, args=(cmd,),
+                                              expect=r"/%s: chunk \d+ at byte \d+" % stream)
+
+    def test_corrupt_brotli_block_and_wrong_chunk_size(self):
+        trace = self.copy_streams("corrupt")
+        path = os.path.join(trace, "events")
+        data = bytearray(read_bytes(path))
+        for i in range(40, 60):
+            data[i] ^= 0xff
+        write_bytes(path, bytes(data))
+        self.assert_clean_failure(trace, expect=r"chunk 0 at byte 0: corrupt Brotli block")
+        trace = self.copy_streams("wrongsize")
+        path = os.path.join(trace, "events")
+        data = bytearray(read_bytes(path))
+        data[4:8] = (int.from_bytes(data[4:8], "little") + 7).to_bytes(4, "little")
+        write_bytes(path, bytes(data))
+        self.assert_clean_failure(trace, expect=r"chunk 0 at byte 0: .*wrong chunk size")
+
+    def test_missing_empty_and_other_version(self):
+        self.assert_clean_failure(os.path.join(self.workdir, "no-such-trace"), expect="no such trace")
+        trace = self.copy_streams("missing")
+        os.remove(os.path.join(trace, "events"))
+        self.assert_clean_failure(trace, expect=r"events: No such file or directory")
+        trace = self.copy_streams("empty")
+        write_bytes(os.path.join(trace, "events"), b"")
+        self.assert_clean_failure(trace, expect=r"events: empty stream")
+        trace = self.copy_streams("emptyversion")
+        write_bytes(os.path.join(trace, "version"), b"")
+        self.assert_clean_failure(trace, expect=r"version: empty file")
+        trace = self.copy_streams("version")
+        path = os.path.join(trace, "version")
+        data = read_bytes(path)
+        write_bytes(path, b"86" + data[2:])
+        self.assert_clean_failure(trace, expect=r"version 86, but pyreplay reads version 85")
+
+    def test_stale_index_of_another_trace_is_rebuilt(self):
+        trace = self.copy_streams("stale")
+        other = self.recordings["threads"].trace_dir
+        os.makedirs(os.path.join(trace, "pyreplay"))
+        shutil.copyfile(os.path.join(other, "pyreplay", "index"),
+                        os.path.join(trace, "pyreplay", "index"))
+        info = json.loads(harness.pyreplay("info", trace, "--json", check=True).stdout)
+        self.assertEqual(info["index"], "rebuilt (was stale)")
+        self.assertEqual(events_json(trace), self.events["sockets"])
+        info = json.loads(harness.pyreplay("info", trace, "--json", check=True).stdout)
+        self.assertEqual(info["index"], "fresh")
+
+    def test_unreadable_trace_directory(self):
+        trace = self.copy_streams("unreadable")
+        os.chmod(self.workdir, 0o755)
+        os.chmod(trace, 0o700)
+
+        def as_nobody():
+            os.setgid(65534)
+            os.setuid(65534)
+
+        for cmd in ("events", "info", "index"):
+            proc = subprocess.run([harness.PYREPLAY, cmd, trace], capture_output=True, text=True,
+                                  timeout=60, preexec_fn=as_nobody, env=dict(os.environ, NO_COLOR="1"))
+            self.assertNotEqual(proc.returncode, 0)
+            lines = proc.stderr.strip().splitlines()
+            self.assertEqual(len(lines), 1, proc.stderr)
+            self.assertRegex(lines[0], r"^pyreplay: error: .*(Permission denied|cannot open)")
+        self.assertFalse(os.path.exists(os.path.join(trace, "pyreplay")))
+
+
+if __name__ == "__main__":
+    unittest.main()
