@@ -154,9 +154,12 @@ class Decoder {
       for (const PyFrame& f : *stack) frames.append(FrameDict(f));
       absl::StatusOr<std::string> name = decoder_.ThreadName(*stack);
       d["name"] = name.ok() ? py::object(py::str(*name)) : py::object(py::none());
+      absl::StatusOr<std::string> starting = decoder_.StartingThreadName(*stack);
+      d["starting_name"] = starting.ok() ? py::object(py::str(*starting)) : py::object(py::none());
       d["error"] = "";
     } else {
       d["name"] = py::none();
+      d["starting_name"] = py::none();
       d["error"] = std::string(stack.status().message());
     }
     d["frames"] = frames;

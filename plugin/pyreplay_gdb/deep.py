@@ -31,6 +31,15 @@ def _fail(message):
 
 
 def run(request_path):
+    """Runs the pass; exits gdb with 130 when interrupted (Ctrl-C), writing nothing."""
+    try:
+        _run(request_path)
+    except KeyboardInterrupt:
+        gdb.write("pyreplay-deep: interrupted\n")
+        gdb.execute("quit 130")
+
+
+def _run(request_path):
     with open(request_path) as f:
         request = json.load(f)
     state = {"hit": None, "exited": False, "interrupted": False}
@@ -79,10 +88,11 @@ def run(request_path):
             except PyrError as e:
                 _fail(str(e).replace("pyr bt: ", "", 1))
             checked = True
-        stack = []
+        stack, child = [], None
         try:
             t = stacks.thread_stack(tid)
             stack = [[f["file"], f["line"], f["function"]] for f in t["frames"] if f["readable"]]
+            child = t.get("starting_name")  # the threading.Thread this stop is starting
         except PyrError:
             pass  # a thread with no Python state yet: an empty stack
         try:
@@ -91,7 +101,10 @@ def run(request_path):
                     names[str(t["tid"])] = t["name"]
         except PyrError:
             pass
-        stops.append({"when": when, "tid": tid, "kind": hits[0], "stack": stack})
+        stop = {"when": when, "tid": tid, "kind": hits[0], "stack": stack}
+        if child and hits[0] == "thread":
+            stop["child_name"] = child
+        stops.append(stop)
         if stall:
             time.sleep(stall)
             stall = 0

@@ -98,6 +98,7 @@ absl::StatusOr<std::vector<DeepStop>> ParseDeepStops(
         frame.function = f.at(2).get<std::string>();
         stop.stack.push_back(std::move(frame));
       }
+      if (s.contains("child_name")) stop.child_name = s["child_name"].get<std::string>();
       stops.push_back(std::move(stop));
     }
     if (names != nullptr && doc.contains("names")) {
@@ -166,7 +167,9 @@ absl::StatusOr<DeepBuildResult> BuildAndWriteDeepIndex(const std::string& trace_
   if (watcher.joinable()) watcher.join();
   RETURN_IF_ERROR(status.status());
 
-  if (status->signal == SIGINT || status->code == 130 || status->code == 128 + SIGINT) {
+  if (status->signal == SIGINT || status->code == 130 ||
+      absl::StrContains(output, "pyreplay-deep: interrupted") ||
+      absl::StrContains(output, "KeyboardInterrupt")) {
     return absl::CancelledError("the deep index pass was interrupted; nothing was written");
   }
   absl::StatusOr<std::string> result = ReadFileToString(output_path);

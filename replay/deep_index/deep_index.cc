@@ -192,6 +192,7 @@ DeepIndex AssembleDeepIndex(const EventIndex& index, const std::vector<DeepStop>
   std::map<std::pair<int32_t, EventKind>, std::vector<const IndexEntry*>> by_thread;
   for (const IndexEntry& e : index.entries) by_thread[{ActingTid(e), e.kind}].push_back(&e);
   std::map<uint64_t, DeepEntry> found;
+  std::map<uint64_t, std::string> child_names;  // thread-create event -> the new thread's name
   for (const DeepStop& stop : stops) {
     auto it = by_thread.find({stop.tid, stop.kind});
     if (it == by_thread.end()) continue;
@@ -204,7 +205,15 @@ DeepIndex AssembleDeepIndex(const EventIndex& index, const std::vector<DeepStop>
     entry.tid = stop.tid;
     entry.stop_event = stop.when;
     entry.stack = stop.stack;
+    if (!stop.child_name.empty()) child_names[entry.event] = stop.child_name;
     found[entry.event] = std::move(entry);  // a later stop for the same entry wins
+  }
+  std::map<int32_t, std::string> known(thread_names.begin(), thread_names.end());
+  for (const IndexEntry& e : index.entries) {
+    auto child = child_names.find(e.event);
+    if (e.kind == EventKind::kThreadStart && child != child_names.end() && !known.count(e.tid)) {
+      thread_names.emplace_back(e.tid, child->second);
+    }
   }
   for (auto& [event, entry] : found) deep.entries.push_back(std::move(entry));
   std::sort(thread_names.begin(), thread_names.end());

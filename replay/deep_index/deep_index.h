@@ -88,11 +88,14 @@ struct DeepStop {
   int32_t tid = 0;
   EventKind kind = EventKind::kSocket;
   std::vector<DeepFrame> stack;
+  // For a thread-create stop inside threading's Thread.start(): the new thread's name.
+  std::string child_name;
 };
 
 // AssembleDeepIndex matches stops to index entries: a stop of thread T for kind K at `when` W
 // belongs to T's first entry of kind K at or after W (the syscall that the libc function is about
-// to make). A later stop for the same entry replaces an earlier one.
+// to make). A later stop for the same entry replaces an earlier one. A thread-create stop's
+// child_name names the entry's new thread when the pass never saw that thread running.
 DeepIndex AssembleDeepIndex(const EventIndex& index, const std::vector<DeepStop>& stops,
                             std::vector<std::pair<int32_t, std::string>> thread_names);
 

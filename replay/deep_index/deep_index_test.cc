@@ -56,7 +56,8 @@ TEST(DeepIndexTest, AssembleMatchesStopsToTheActingThreadsNextEntry) {
       Stop(85, 100, EventKind::kConnect, "talk", 42),      // ...is replaced by the last stop
       Stop(96, 100, EventKind::kConnect, "late", 1),       // no entry after it: dropped
   };
-  DeepIndex deep = AssembleDeepIndex(index, stops, {{101, "server"}, {100, "MainThread"}});
+  stops[0].child_name = "Thread-1 (serve)";
+  DeepIndex deep = AssembleDeepIndex(index, stops, {{100, "MainThread"}});
   ASSERT_EQ(deep.entries.size(), 4u);
   const DeepEntry* thread = deep.Find(60);
   ASSERT_NE(thread, nullptr);
@@ -68,8 +69,8 @@ TEST(DeepIndexTest, AssembleMatchesStopsToTheActingThreadsNextEntry) {
   EXPECT_EQ(deep.Find(90)->stop_event, 85u);
   EXPECT_EQ(deep.Find(50), nullptr);  // no stop for it
   EXPECT_EQ(PythonLocation(*deep.Find(70)), "sockets.py:41 in talk()");
-  EXPECT_EQ(deep.ThreadName(101), "server");
-  EXPECT_EQ(ThreadLabel(&deep, 101), "server [101]");
+  EXPECT_EQ(deep.ThreadName(101), "Thread-1 (serve)");  // named by its creator's stop
+  EXPECT_EQ(ThreadLabel(&deep, 101), "Thread-1 (serve) [101]");
   EXPECT_EQ(ThreadLabel(&deep, 555), "555");
   EXPECT_EQ(ThreadLabel(nullptr, 101), "101");
   EXPECT_EQ(deep.stops, 6u);

@@ -403,4 +403,15 @@ absl::StatusOr<std::string> FrameDecoder::ThreadName(const std::vector<PyFrame>&
   return absl::NotFoundError("no threading.Thread._bootstrap frame at the bottom of the stack");
 }
 
+absl::StatusOr<std::string> FrameDecoder::StartingThreadName(const std::vector<PyFrame>& stack) {
+  for (const PyFrame& f : stack) {
+    if (f.readable && f.first_local != 0 && f.name == "start" &&
+        absl::EndsWith(f.filename, "threading.py")) {
+      ASSIGN_OR_RETURN(uint64_t name, InstanceAttribute(f.first_local, "_name"));
+      return ReadString(name, 256);
+    }
+  }
+  return absl::NotFoundError("no threading.Thread.start frame in the stack");
+}
+
 }  // namespace pyreplay

@@ -99,6 +99,10 @@ class FrameDecoder {
   // started by threading (the main thread, `_thread.start_new_thread`).
   absl::StatusOr<std::string> ThreadName(const std::vector<PyFrame>& stack);
 
+  // StartingThreadName is the name of the threading.Thread this stack is starting: the `_name`
+  // of `self` in its innermost `Thread.start` frame. NotFound when it starts none.
+  absl::StatusOr<std::string> StartingThreadName(const std::vector<PyFrame>& stack);
+
   // Counters, for tests and benchmarks.
   size_t code_cache_size() const { return code_cache_.size(); }
   uint64_t reads() const { return reads_; }

@@ -344,6 +344,12 @@ TEST(FrameDecoderTest, ThreadNameFromTheBootstrapFramesSelf) {
     EXPECT_EQ(decoder.InstanceAttribute(thread.object, "_nope").status().code(),
               absl::StatusCode::kNotFound);
 
+    // Its parent, inside Thread.start(), knows the name before the thread runs.
+    uint64_t start = mem.Code("/usr/lib/python3.11/threading.py", "start", "Thread.start", 10,
+                              kFourLines);
+    uint64_t parent = mem.Frame(start, 1, mem.Frame(work, 0, 0), 0, thread.object);
+    EXPECT_EQ(*decoder.StartingThreadName(decoder.StackFromFrame(parent)), "client-2");
+
     // The main thread has no bootstrap frame.
     EXPECT_EQ(decoder.ThreadName(decoder.StackFromFrame(mem.Frame(work, 0, 0))).status().code(),
               absl::StatusCode::kNotFound);

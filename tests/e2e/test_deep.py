@@ -1,0 +1,124 @@
+"""`pyreplay index --deep`: Python locations at every connect and thread creation, checked
+against the session scripts' own line numbers; thread names; Ctrl-C; staleness."""
+
+import glob
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+from harness import PYREPLAY, TempDirTestCase, pyreplay, record_session, session_line
+
+
+def frames_in(entry, script):
+    return [(f["line"], f["function"]) for f in entry["python_stack"]
+            if os.path.basename(f["file"]) == script]
+
+
+class DeepIndexTest(TempDirTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sockets = record_session("sockets", cls.workdir)
+        cls.threads = record_session("threads", cls.workdir)
+        cls.deep_run = pyreplay("index", "--deep", cls.sockets.trace_dir, timeout=600)
+
+    def events(self, rec, *args):
+        return json.loads(pyreplay("events", rec.trace_dir, "--json", *args, check=True).stdout)
+
+    def test_a_interrupted_deep_index_leaves_nothing(self):
+        # The threads trace has no deep index yet. The test hook makes the pass pause at its
+        # first stop, so the Ctrl-C surely lands mid-pass.
+        pyreplay("index", self.threads.trace_dir, check=True)
+        before_tmp = set(glob.glob(os.path.join(tempfile.gettempdir(), "pyreplay-deep-*")))
+        env = dict(os.environ, PYREPLAY_DEEP_TEST_STALL="60", NO_COLOR="1")
+        proc = subprocess.Popen([PYREPLAY, "index", "--deep", self.threads.trace_dir], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+        time.sleep(6)
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+        out, err = proc.communicate(timeout=120)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("interrupted; nothing was written", err)
+        side = os.path.join(self.threads.trace_dir, "pyreplay")
+        self.assertFalse(os.path.exists(os.path.join(side, "deep")))
+        self.assertEqual([f for f in os.listdir(side) if "deep" in f or "tmp" in f], [])
+        after_tmp = set(glob.glob(os.path.join(tempfile.gettempdir(), "pyreplay-deep-*")))
+        self.assertEqual(after_tmp - before_tmp, set())
+        # Without the deep index, events have no Python column.
+        self.assertNotIn("python", self.events(self.threads)[0])
+
+    def test_b_connects_carry_their_script_lines(self):
+        self.assertEqual(self.deep_run.returncode, 0, self.deep_run.stderr)
+        self.assertIn("deep index", self.deep_run.stdout)
+        talk = session_line("sockets", 's.connect(("127.0.0.1", PORT))')
+        main = session_line("sockets", 's.connect(("127.0.0.1", PORT))', after="def main")
+        truth = {c["tid"]: c["thread"] for c in self.sockets.truth["connections"]}
+        connects = self.events(self.sockets, "--kind", "connect")
+        self.assertEqual(len(connects), len(self.sockets.truth["connections"]))
+        for e in connects:
+            name = truth[e["tid"]]
+            self.assertEqual(e["thread_name"], name)
+            want = (main, "main") if name == "MainThread" else (talk, "talk")
+            self.assertEqual(frames_in(e, "sockets.py")[0], want, e)
+            self.assertEqual(e["python"], "sockets.py:%d in %s()" % want)
+        accepts = self.events(self.sockets, "--kind", "accept")
+        accept = session_line("sockets", "listener.accept()")
+        for e in accepts:
+            self.assertEqual(e["thread_name"], "server")
+            self.assertEqual(frames_in(e, "sockets.py")[0], (accept, "serve"))
+
+    def test_b_thread_creations_carry_their_script_lines(self):
+        starts = self.events(self.sockets, "--kind", "thread")
+        server = session_line("sockets", "server.start()")
+        client = session_line("sockets", "t.start()", after="clients = [")
+        names = [e["thread_name"] for e in starts]
+        self.assertEqual(names, ["server", "client-0", "client-1", "client-2"])
+        for e in starts:
+            want = (server if e["thread_name"] == "server" else client, "main")
+            self.assertEqual(frames_in(e, "sockets.py")[0], want, e)
+            self.assertEqual(e["python"], "sockets.py:%d in main()" % want[0])
+            self.assertEqual(e["python_stack"][0]["function"], "Thread.start")
+
+    def test_c_threads_session_after_a_full_pass(self):
+        run = pyreplay("index", "--deep", self.threads.trace_dir, timeout=600)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        starts = self.events(self.threads, "--kind", "thread")
+        first = session_line("threads", "_thread.start_new_thread(threadFunc, ())")
+        pool = session_line("threads", "t.start()", after="def run_pool")
+        self.assertEqual(frames_in(starts[0], "threads.py")[0], (first, "main"))
+        self.assertEqual(starts[0]["python"], "threads.py:%d in main()" % first)
+        workers = starts[1:]
+        self.assertEqual(len(workers), 4)
+        for e in workers:
+            self.assertEqual(frames_in(e, "threads.py")[0], (pool, "run_pool"))
+        self.assertEqual(sorted(e["thread_name"] for e in workers),
+                         ["worker-%d" % i for i in range(4)])
+
+    def test_d_text_tables_name_threads_and_locations(self):
+        text = pyreplay("events", self.sockets.trace_dir, check=True).stdout
+        self.assertIn("PYTHON", text.splitlines()[0])
+        talk = session_line("sockets", 's.connect(("127.0.0.1", PORT))')
+        self.assertRegex(text, r"client-0 \[\d+\]\s+connect\s+sockets\.py:%d in talk\(\)" % talk)
+        gdb = pyreplay("replay", self.sockets.trace_dir, "--batch", "-ex", "pyr events connect",
+                       timeout=180).stdout
+        self.assertRegex(gdb, r"\[client-1 \[\d+\]\]  @ sockets\.py:%d in talk\(\)" % talk)
+
+    def test_e_stale_with_the_index(self):
+        events_file = os.path.join(self.sockets.trace_dir, "events")
+        st = os.stat(events_file)
+        try:
+            os.utime(events_file, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+            out = pyreplay("events", self.sockets.trace_dir, check=True)
+            self.assertIn("is stale", out.stderr)
+            self.assertIn("pyreplay index --deep", out.stderr)
+            self.assertNotIn("PYTHON", out.stdout)
+        finally:
+            os.utime(events_file, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+if __name__ == "__main__":
+    unittest.main()
