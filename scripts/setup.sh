@@ -9,7 +9,7 @@ PACKAGES=(
   capnproto libcapnp-dev libabsl-dev libbrotli-dev pybind11-dev
   python3.11 python3.11-dev python3.11-dbg
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libarchive-dev libzstd-dev
-  nlohmann-json3-dev clang libclang-rt-14-dev
+  nlohmann-json3-dev libssl-dev clang libclang-rt-14-dev
   dpkg-dev  # dpkg-source, which `pyreplay sources` (apt-get source) unpacks CPython's sources with
   chromium nodejs npm  # the timeline e2e test opens the HTML in headless Chromium (playwright-core)
 )
