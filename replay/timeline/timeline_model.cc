@@ -150,6 +150,7 @@ std::string TimelineModelToJson(const TimelineModel& model) {
   json root;
   root["format"] = 1;
   root["traceName"] = model.trace_name;
+  root["trace"] = model.trace_path;
   root["eventCount"] = model.event_count;
   root["duration"] = model.duration;
   root["deep"] = model.deep_indexed;

@@ -82,6 +82,7 @@ struct TimelineMark {
 
 struct TimelineModel {
   std::string trace_name;
+  std::string trace_path;   // as the user named it, for the page's `pyreplay replay` hint
   uint64_t event_count = 0;
   double duration = 0;      // seconds from the first to the last frame
   bool deep_indexed = false;

@@ -84,6 +84,7 @@ absl::StatusOr<TimelineSummary> WriteTimeline(const TimelineRequest& request) {
   // TODO(soon): fill TimelineExtras from the deep index (issue 6) once it has a public API.
   TimelineModel model = BuildTimelineModel(index, marks, TimelineExtras{},
                                            TraceName(request.trace_dir));
+  model.trace_path = request.trace_dir;
   summary.threads = model.lanes.size();
   summary.processes = model.processes.size();
   summary.events = model.events.size();

@@ -103,9 +103,11 @@ async function main() {
       await page.click("#zoom-in");
       await page.click("#pan-right");
       await page.click("#zoom-out");
-      await page.uncheck("input[data-kind=connect]");
-      out.arrowsWithoutConnects = await page.evaluate(() => window.pyreplayTimeline.arrowCount());
-      await page.check("input[data-kind=connect]");
+      if (await page.locator("input[data-kind=connect]").count()) {
+        await page.uncheck("input[data-kind=connect]");
+        out.arrowsWithoutConnects = await page.evaluate(() => window.pyreplayTimeline.arrowCount());
+        await page.check("input[data-kind=connect]");
+      }
       if (args.interact.filter) {
         await page.fill("#thread-filter", String(args.interact.filter));
         out.filteredLanes = await page.evaluate(() => window.pyreplayTimeline.laneCount());
