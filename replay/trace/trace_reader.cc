@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <new>
 
 #include <kj/exception.h>
 #include <kj/io.h>
@@ -281,8 +282,12 @@ StreamReader::~StreamReader() { DropMessage(); }
 // DropMessage destroys the current message reader, whose destructor reads on past the message's
 // unread segments and may throw: it must not throw out of here.
 void StreamReader::DropMessage() {
-  kj::Maybe<kj::Exception> ignored = kj::runCatchingExceptions([&]() { message_.reset(); });
-  if (ignored != nullptr) message_ = std::nullopt;
+  if (!has_message_) return;
+  has_message_ = false;
+  // If the destructor throws, its members are still destroyed: the storage is free either way.
+  kj::Maybe<kj::Exception> ignored =
+      kj::runCatchingExceptions([&]() { message()->~PackedMessageReader(); });
+  (void)ignored;
 }
 
 absl::StatusOr<std::unique_ptr<StreamReader>> StreamReader::Open(const std::string& trace_dir,
@@ -322,13 +327,14 @@ absl::StatusOr<bool> StreamReader::Next() {
   if (!error_.ok()) return error_;
   bool more = false;
   kj::Maybe<kj::Exception> error = kj::runCatchingExceptions([&]() {
-    message_.reset();  // reads past whatever of the previous message was not read
+    DropMessage();
     if (input_->tryGetReadBuffer().size() == 0) return;
-    message_.emplace(*input_, StreamReaderOptions(),
-                     kj::ArrayPtr<capnp::word>(scratch_.data(), scratch_.size()));
+    new (message_storage_) capnp::PackedMessageReader(
+        *input_, StreamReaderOptions(), kj::ArrayPtr<capnp::word>(scratch_.data(), scratch_.size()));
+    has_message_ = true;
     // Read every segment now (Cap'n Proto reads the later ones lazily), so a truncated message
     // fails here and the reader's destructor has nothing left to read.
-    for (capnp::uint id = 1; id < 1024 && message_->getSegment(id) != nullptr; ++id) {
+    for (capnp::uint id = 1; id < 1024 && message()->getSegment(id) != nullptr; ++id) {
     }
     more = true;
   });

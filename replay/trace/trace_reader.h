@@ -24,7 +24,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -81,7 +80,7 @@ class StreamReader {
   // exception: read them inside Visit.
   template <typename T>
   typename T::Reader Root() {
-    return message_->getRoot<T>();
+    return message()->getRoot<T>();
   }
 
   // Visit runs `f` (which reads the current message) and turns a KJ exception from it into a
@@ -105,7 +104,15 @@ class StreamReader {
   void DropMessage();
 
   std::unique_ptr<internal::ChunkInput> input_;
-  std::optional<capnp::PackedMessageReader> message_;
+  capnp::PackedMessageReader* message() {
+    return reinterpret_cast<capnp::PackedMessageReader*>(message_storage_);
+  }
+  // The current message reader, constructed in place. Not a std::optional: the reader's
+  // destructor may throw (it reads on past unread segments), and std::optional's reset is
+  // noexcept, so a truncated stream would terminate the process.
+  alignas(capnp::PackedMessageReader) unsigned char message_storage_[sizeof(
+      capnp::PackedMessageReader)];
+  bool has_message_ = false;
   std::vector<capnp::word> scratch_;
   uint64_t messages_ = 0;
   absl::Status error_;
