@@ -108,7 +108,12 @@ absl::StatusOr<ExitStatus> RunProcess(const std::vector<std::string>& argv,
   sigaddset(&defaults, SIGQUIT);
   sigaddset(&defaults, SIGPIPE);
   posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+  short spawn_flags = POSIX_SPAWN_SETSIGDEF;
+  if (options.own_process_group) {
+    spawn_flags |= POSIX_SPAWN_SETPGROUP;
+    posix_spawnattr_setpgroup(&attr, 0);
+  }
+  posix_spawnattr_setflags(&attr, spawn_flags);
 
   pid_t pid = -1;
   int rc = posix_spawn(&pid, program->c_str(), &actions, &attr, c_args.data(), c_env.data());
@@ -120,6 +125,7 @@ absl::StatusOr<ExitStatus> RunProcess(const std::vector<std::string>& argv,
   if (rc != 0) {
     result = absl::NotFoundError(absl::StrCat("cannot start ", argv[0], ": ", strerror(rc)));
   } else {
+    if (options.on_start) options.on_start(pid);
     if (options.output != nullptr) {
       char buf[65536];
       for (;;) {

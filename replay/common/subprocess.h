@@ -5,6 +5,7 @@
 #ifndef PYREPLAY_REPLAY_COMMON_SUBPROCESS_H_
 #define PYREPLAY_REPLAY_COMMON_SUBPROCESS_H_
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -34,6 +35,10 @@ struct ProcessOptions {
   // While the child runs, SIGINT/SIGTERM/SIGQUIT are ignored by us: the terminal delivers them to
   // the child (same process group), and we wait to report its status.
   bool forward_signals = true;
+  // When set, the child leads a new process group (its pid is the group id): signals from the
+  // terminal no longer reach it. `on_start` is called with its pid right after it starts.
+  bool own_process_group = false;
+  std::function<void(int pid)> on_start;
 };
 
 // FindOnPath returns the full path of `program` (as execvp would find it), or NotFound.
