@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "replay/common/atomic_file.h"
 #include "replay/common/status_macros.h"
+#include "replay/deep_index/deep_index.h"
 #include "replay/marks/mark_store.h"
 #include "replay/timeline/timeline_model.h"
 #include "replay/timeline/timeline_page.h"
@@ -81,9 +82,21 @@ absl::StatusOr<TimelineSummary> WriteTimeline(const TimelineRequest& request) {
         absl::StrCat("drawn without marks: ", listed.status().message()));
   }
 
-  // TODO(soon): fill TimelineExtras from the deep index (issue 6) once it has a public API.
-  TimelineModel model = BuildTimelineModel(index, marks, TimelineExtras{},
-                                           TraceName(request.trace_dir));
+  // The deep index, when there is a fresh one: Python locations and thread names.
+  TimelineExtras extras;
+  absl::StatusOr<DeepIndex> deep = LoadFreshDeepIndex(request.trace_dir, index);
+  if (deep.ok()) {
+    extras.deep_indexed = true;
+    for (const DeepEntry& entry : deep->entries) {
+      std::string location = PythonLocation(entry);
+      if (!location.empty()) extras.python_locations[entry.event] = std::move(location);
+    }
+    for (const auto& [tid, name] : deep->thread_names) extras.thread_names[tid] = name;
+  } else if (!absl::IsNotFound(deep.status())) {
+    summary.warnings.push_back(
+        absl::StrCat("drawn without Python locations: ", deep.status().message()));
+  }
+  TimelineModel model = BuildTimelineModel(index, marks, extras, TraceName(request.trace_dir));
   model.trace_path = request.trace_dir;
   summary.threads = model.lanes.size();
   summary.processes = model.processes.size();

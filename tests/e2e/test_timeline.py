@@ -14,7 +14,8 @@ import subprocess
 import unittest
 import xml.etree.ElementTree as ET
 
-from harness import PYREPLAY, REPO, TempDirTestCase, pyreplay, record_session, run
+from harness import (PYREPLAY, REPO, TempDirTestCase, pyreplay, record_session, run,
+                     session_line)
 
 DRIVER_DIR = os.path.join(REPO, "tests", "e2e", "timeline")
 CHROMIUM = os.environ.get("PYREPLAY_CHROMIUM", "/usr/bin/chromium")
@@ -67,6 +68,8 @@ class TimelineSessionsTest(TempDirTestCase):
                        if e["kind"] == "connect" and e["tid"] == cls.sessions["sockets"].truth["main_tid"])
         pyreplay("marks", cls.sessions["sockets"].trace_dir, "add", "main-connect", "--event",
                  str(connect["n"]), "--note", "the chapter's s.connect </script>", check=True)
+        # The deep index (one replay pass) adds Python locations and thread names to the page.
+        pyreplay("index", cls.sessions["sockets"].trace_dir, "--deep", check=True, timeout=600)
         cls.sockets_model = cls.timeline("sockets")
         cls.threads_model = cls.timeline("threads")
 
@@ -142,6 +145,21 @@ class TimelineSessionsTest(TempDirTestCase):
         self.assertEqual(report["markCount"], 1)
         self.assertIn("pyr goto @main-connect", report["markClicks"][0])
         self.assertIn("the chapter's s.connect </script>", report["markClicks"][0])
+        # Deep-indexed: each connect's details name the line of the session that made it, and
+        # the lanes carry the names the program gave its threads.
+        model = self.sockets_model["model"]
+        self.assertTrue(model["deep"])
+        truth = self.sessions["sockets"].truth
+        names = {t["tid"]: t["name"] for t in truth["threads"]}
+        for lane in model["threads"]:
+            if lane["tid"] in names:
+                self.assertEqual(lane["name"], names[lane["tid"]])
+        connects = [e for e in model["events"] if e["kind"] == "connect"]
+        for click, connect in zip(report["clicks"], connects):
+            main = connect["tid"] == truth["main_tid"]
+            line = session_line("sockets", ".connect((", after="def main" if main else "def talk")
+            self.assertIn("sockets.py:%d in %s" % (line, "main()" if main else "talk()"),
+                          click["details"])
 
     def test_threads_page(self):
         report = self.check_page("threads", self.threads_model)
