@@ -10,12 +10,10 @@
 #include "replay/record/recording_meta.h"
 #include "replay/record/rr_tool.h"
 #include "replay/sources/cpython_sources.h"
+#include "replay/trace/trace_reader.h"
 
 namespace pyreplay {
 namespace fs = std::filesystem;
-
-// The trace format of rr 5.6.0 (TRACE_VERSION in rr's TraceStream.cc).
-inline constexpr int kSupportedTraceVersion = 85;
 
 absl::Status CheckTraceDir(const std::string& trace_dir) {
   std::error_code ec;
