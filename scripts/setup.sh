@@ -11,13 +11,17 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libarchive-dev libzstd-dev
   nlohmann-json3-dev libssl-dev clang libclang-rt-14-dev
   dpkg-dev  # dpkg-source, which `pyreplay sources` (apt-get source) unpacks CPython's sources with
-  chromium nodejs npm  # the timeline e2e test opens the HTML in headless Chromium (playwright-core)
+  chromium  # the timeline e2e test opens the HTML in headless Chromium (playwright-core)
 )
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# node and npm by command, not by package: a machine may have them from another source
+# (NodeSource's nodejs bundles npm and conflicts with Debian's npm package).
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
