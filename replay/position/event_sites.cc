@@ -106,6 +106,20 @@ absl::StatusOr<std::vector<EventSite>> ReadEventSites(const std::string& trace_d
   return sites;
 }
 
+absl::StatusOr<ExactPosition> EventStartPosition(const std::string& trace_dir, uint64_t event) {
+  ASSIGN_OR_RETURN(std::vector<EventSite> sites, ReadEventSites(trace_dir));
+  if (event < 1 || event > sites.size()) {
+    return absl::OutOfRangeError(absl::StrCat("event ", event, " is out of range: ", trace_dir,
+                                              " has events 1 to ", sites.size()));
+  }
+  const EventSite& site = sites[event - 1];
+  ExactPosition position;
+  position.event = event;
+  position.tid = site.tid;
+  if (site.phase == SyscallPhase::kEntering && site.rip >= 2) position.pc = site.rip - 2;
+  return position;
+}
+
 std::string FormatSockaddr(const std::string& raw) {
   if (raw.size() >= sizeof(sockaddr_in)) {
     sockaddr_in in4;

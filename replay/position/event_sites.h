@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "replay/position/position.h"
 
 namespace pyreplay {
 
@@ -37,6 +38,11 @@ struct EventSite {
 // ReadEventSites reads every frame of `<trace_dir>/events`. NotFound for a missing trace,
 // DataLoss for a truncated or corrupt stream (naming the byte offset).
 absl::StatusOr<std::vector<EventSite>> ReadEventSites(const std::string& trace_dir);
+
+// EventStartPosition is the position where event `event` begins, as `pyr goto N` lands there:
+// its thread, and for a syscall its `syscall` instruction. It carries no discriminator (no
+// registers): resolving it means landing at the event. OutOfRange names the trace's range.
+absl::StatusOr<ExactPosition> EventStartPosition(const std::string& trace_dir, uint64_t event);
 
 // FormatSockaddr renders the sockaddr bytes rr stored as "127.0.0.1:8080" or "[::1]:8080", or ""
 // when they are not an IPv4/IPv6 address. rr 5.6.0 fills sin_port from /proc/net/tcp in *host*

@@ -1,0 +1,181 @@
+"""The gdb plugin on real replays of the chapter sessions: pyr goto, next, prev, follow, where,
+events, help and completion, and loading the plugin by hand in a plain `rr replay`.
+
+Expected events come from `rr dump` (rr's own reading of the trace, independent of pyreplay) and
+from the ground truth the recorded program printed about itself.
+"""
+
+import json
+import os
+import re
+import subprocess
+import unittest
+
+import harness
+from harness import TempDirTestCase, record_session, replay_batch, whens
+
+DUMP_LINE = re.compile(r"global_time:(\d+), event:`SYSCALL: (\w+)' \(state:(\w+)\) tid:(\d+)")
+REGS_PY = ("python import json, gdb; f = gdb.newest_frame(); "
+           "print('STATE ' + json.dumps({'tid': gdb.selected_thread().ptid[1], "
+           "'pc': int(f.pc()), 'rax': int(f.read_register('rax')), "
+           "'insn': bytes(gdb.selected_inferior().read_memory(int(f.pc()), 2)).hex()}))")
+
+
+def rr_syscalls(trace_dir):
+    """[(event, name, state, tid)] of the syscall frames, as `rr dump` prints them."""
+    out = subprocess.run(["rr", "dump", trace_dir], capture_output=True, text=True, timeout=120,
+                         check=True).stdout
+    return [(int(m.group(1)), m.group(2), m.group(3), int(m.group(4)))
+            for m in DUMP_LINE.finditer(out)]
+
+
+def states(output):
+    return [json.loads(line[len("STATE "):]) for line in output.splitlines()
+            if line.startswith("STATE ")]
+
+
+class PluginOnSocketsTest(TempDirTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.rec = record_session("sockets", cls.workdir)
+        cls.trace = cls.rec.trace_dir
+        calls = rr_syscalls(cls.trace)
+        cls.connects = [(e, tid) for e, name, state, tid in calls
+                        if name == "connect" and state == "ENTERING_SYSCALL"]
+        cls.accepts = [(e, tid) for e, name, state, tid in calls
+                       if name in ("accept", "accept4") and state == "ENTERING_SYSCALL"]
+        cls.clones = [(e, tid) for e, name, state, tid in calls
+                      if name == "clone" and state == "ENTERING_SYSCALL"]
+
+    def replay(self, commands, **kwargs):
+        proc = replay_batch(self.trace, commands, **kwargs)
+        self.assertNotIn("Traceback", proc.stdout + proc.stderr)
+        return proc
+
+    def test_reference_matches_ground_truth(self):
+        truth = self.rec.truth
+        self.assertEqual(len(self.connects), len(truth["connections"]))
+        self.assertEqual(sorted(t for _, t in self.connects),
+                         sorted(c["tid"] for c in truth["connections"]))
+        self.assertEqual(len(self.clones), len(truth["threads"]) - 1)
+
+    def test_goto_each_thread_create_and_connect(self):
+        targets = self.clones + self.connects
+        commands = []
+        for event, _ in targets:
+            commands += ["pyr goto %d" % event, "when", REGS_PY]
+        proc = self.replay(commands)
+        got_whens, got = whens(proc.stdout), states(proc.stdout)
+        self.assertEqual(got_whens, [e for e, _ in targets], proc.stdout[-3000:])
+        self.assertEqual(len(got), len(targets))
+        for (event, tid), state in zip(targets, got):
+            self.assertEqual(state["tid"], tid, "event %d" % event)
+            self.assertEqual(state["insn"], "0f05", "event %d: not at a syscall instruction" % event)
+        for (event, _), state in zip(targets, got):
+            wanted = 42 if (event, state["tid"]) in self.connects else 56
+            self.assertEqual(state["rax"], wanted, "event %d: rax is not the syscall" % event)
+        truth_main = self.rec.truth["main_tid"]
+        self.assertTrue(all(s["tid"] == truth_main for s in got[:len(self.clones)]))
+
+    def test_next_and_prev_connect_visit_the_connects_in_order(self):
+        n = len(self.connects)
+        commands = ["pyr next connect", "when"] * n + ["pyr next connect"]
+        commands += ["pyr prev connect", "when"] * (n - 1) + ["pyr prev connect"]
+        proc = self.replay(commands)
+        events = [e for e, _ in self.connects]
+        self.assertEqual(whens(proc.stdout), events + events[-2::-1], proc.stdout[-3000:])
+        errors = proc.stdout + proc.stderr
+        self.assertIn("no further indexed event after event %d" % events[-1], errors)
+        self.assertIn("no matching indexed event before event %d" % events[0], errors)
+
+    def test_follow_connect_lands_on_the_accept_with_matching_addresses(self):
+        truth = self.rec.truth
+        commands = []
+        for event, _ in self.connects:
+            commands += ["pyr goto %d" % event, "pyr follow", "when", REGS_PY, "pyr follow",
+                         "when"]
+        proc = self.replay(commands)
+        got_whens, got = whens(proc.stdout), states(proc.stdout)
+        accept_events = [e for e, _ in self.accepts]
+        server_tid = truth["accepts"][0]["tid"]
+        for i, (event, tid) in enumerate(self.connects):
+            accept_event, back = got_whens[2 * i], got_whens[2 * i + 1]
+            self.assertIn(accept_event, accept_events)
+            self.assertEqual(back, event)
+            self.assertEqual(got[i]["tid"], server_tid)
+            self.assertEqual(got[i]["rax"], 288)  # accept4
+            k = accept_events.index(accept_event)
+            connection = next(c for c in truth["connections"] if c["tid"] == tid)
+            self.assertEqual(truth["accepts"][k]["remote"], connection["local"])
+            self.assertEqual(truth["accepts"][k]["local"], connection["remote"])
+
+    def test_events_where_and_relative_goto(self):
+        first, second = self.connects[0][0], self.connects[1][0]
+        proc = self.replay(["pyr goto %d" % first, "pyr events connect", "pyr where",
+                            "pyr goto +1", "when", "pyr goto -1", "when"])
+        out = proc.stdout
+        self.assertRegex(out, r"=>\s+%d  connect" % first)
+        for event, _ in self.connects:
+            self.assertRegex(out, r"\s%d  connect" % event)
+        self.assertRegex(out, r"Position: event %d, ticks 0, tid %d" % (first, self.connects[0][1]))
+        self.assertRegex(out, r"Before: event \d+")
+        self.assertRegex(out, r"After:  event \d+")
+        self.assertIn("socketmodule.c", out)  # the C location of a connect
+        w = whens(out)
+        self.assertGreater(w[0], first)
+        self.assertLessEqual(w[0], second)
+        self.assertEqual(w[1], first)
+
+    def test_events_by_thread(self):
+        tid = self.connects[1][1]
+        proc = self.replay(["pyr events --thread %d" % tid])
+        listed = [int(m) for m in re.findall(r"^(?:=>|  )\s+(\d+)\s", proc.stdout, re.M)]
+        self.assertIn(self.connects[1][0], listed)
+        self.assertNotIn(self.connects[0][0], listed)
+
+    def test_help_and_completion(self):
+        proc = self.replay(["help pyr goto", "help pyr next", "help pyr mark",
+                            "complete pyr next con", "complete pyr events --thread ",
+                            "complete pyr g"])
+        out = proc.stdout
+        self.assertIn("Usage: pyr goto N | @MARK | +K | -K", out)
+        self.assertIn("Usage: pyr next [KIND] [--thread TID]", out)
+        self.assertIn("Usage: pyr mark NAME [NOTE...]", out)
+        self.assertIn("pyr next connect", out)
+        self.assertIn("pyr goto", out)
+        self.assertIn("pyr events --thread %d" % self.rec.truth["main_tid"], out)
+
+    def test_bad_input_is_one_clear_line(self):
+        proc = self.replay(["pyr goto 99999999", "pyr goto @no-such-mark", "pyr events bogus",
+                            "pyr goto abc", "pyr follow"])
+        out = proc.stdout + proc.stderr
+        self.assertRegex(out, r"pyr: event 99999999 is out of range: this trace has events 1 to \d+")
+        self.assertIn("pyr: no mark named 'no-such-mark'", out)
+        self.assertIn("pyr: unknown event kind 'bogus'", out)
+        self.assertIn("'abc' is not a target", out)
+        self.assertIn("not on a connect or an accept", out)
+
+    def test_replay_goto_option(self):
+        event = self.connects[-1][0]
+        proc = harness.pyreplay("replay", self.trace, "--batch", "--goto", str(event),
+                                "-ex", "when", timeout=180)
+        self.assertEqual(whens(proc.stdout), [event], proc.stdout + proc.stderr)
+
+    def test_plugin_loads_by_hand_in_plain_rr_replay(self):
+        event = self.connects[0][0]
+        layout = os.path.join(os.path.dirname(os.path.dirname(harness.PYREPLAY)), "lib",
+                              "pyreplay")
+        env = dict(os.environ)
+        env.pop("PYREPLAY_TRACE", None)
+        env["LD_PRELOAD"] = os.path.join(layout, "libpyreplay_nopmu.so")
+        proc = subprocess.run(
+            ["timeout", "180", "rr", "--microarch", "AMD Zen", "replay", self.trace, "--",
+             "-iex", "set confirm off", "-ex", "", "-ex", "source " + os.path.join(layout, "load.py"),
+             "-ex", "pyr goto %d" % event, "-ex", "when", "-batch"],
+            capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+        self.assertEqual(whens(proc.stdout), [event], proc.stdout[-2000:] + proc.stderr[-2000:])
+
+
+if __name__ == "__main__":
+    unittest.main()
