@@ -1,0 +1,43 @@
+// pack_info.h: what a `.pyrtrace` pack holds, read without unpacking it.
+//
+// Reads the manifest and the sidecar files the packer puts first (recording metadata and marks),
+// each checked against its SHA-256, and stops there: the rest is verified by `unpack`.
+//
+//   ASSIGN_OR_RETURN(PackInfo info, ReadPackInfo("bug.pyrtrace"));
+//   printf("%s", FormatPackInfo(info).c_str());
+#ifndef PYREPLAY_REPLAY_PACK_PACK_INFO_H_
+#define PYREPLAY_REPLAY_PACK_PACK_INFO_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/statusor.h"
+#include "replay/marks/mark_store.h"
+#include "replay/pack/pack_manifest.h"
+
+namespace pyreplay {
+
+struct PackInfo {
+  std::string path;
+  uint64_t pack_bytes = 0;
+  PackManifest manifest;
+  nlohmann::json recording;   // pyreplay/meta.json, or null for a plain rr trace
+  std::vector<Mark> marks;
+};
+
+// ReadPackInfo reads a pack's summary. Errors as PackReader::Open / Next / ReadData.
+absl::StatusOr<PackInfo> ReadPackInfo(const std::string& pack_path);
+
+// FormatPackInfo is the human-readable summary: recorded command, mode, sizes, debug files, and
+// every mark with its author.
+std::string FormatPackInfo(const PackInfo& info);
+
+// PackInfoToJson is the same as JSON.
+nlohmann::json PackInfoToJson(const PackInfo& info);
+
+}  // namespace pyreplay
+
+#endif  // PYREPLAY_REPLAY_PACK_PACK_INFO_H_

@@ -1,0 +1,283 @@
+#include "replay/pack/trace_pack.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "replay/common/status_macros.h"
+#include "replay/common/subprocess.h"
+#include "replay/common/terminal.h"
+#include "replay/pack/debug_bundle.h"
+#include "replay/pack/sha256.h"
+#include "replay/record/replay_launcher.h"
+#include "replay/record/rr_tool.h"
+
+namespace pyreplay {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr size_t kChunk = 1 << 20;
+
+// Skipped when collecting the sidecar: the bundle (collected by build-id instead), the marks lock,
+// and temp files of interrupted atomic writes.
+bool SkipSidecarPath(const std::string& rel) {
+  if (absl::StartsWith(rel, absl::StrCat(kBundledDebugDir, "/"))) return true;
+  std::string name = fs::path(rel).filename().string();
+  return name == "marks.lock" || absl::StartsWith(name, ".tmp-");
+}
+
+// Archive order: sidecar (meta and marks first, for `info`), then rr's files, then debug files.
+int OrderKey(const PackFile& f) {
+  if (f.path == kPackedMetaPath) return 0;
+  if (f.path == kPackedMarksPath) return 1;
+  switch (f.kind) {
+    case PackFileKind::kSidecar: return 2;
+    case PackFileKind::kTrace: return 3;
+    case PackFileKind::kDebug: return 4;
+  }
+  return 5;
+}
+
+struct ArchiveDeleter {
+  void operator()(archive* a) const { archive_write_free(a); }
+};
+
+absl::Status ArchiveError(archive* a, absl::string_view what) {
+  return absl::InternalError(absl::StrCat(what, ": ", archive_error_string(a) != nullptr
+                                                          ? archive_error_string(a)
+                                                          : "libarchive error"));
+}
+
+// WriteEntry adds one regular file with fixed metadata, and its data from `source` (hashing it
+// again, so a file that changed since the manifest was made is caught).
+absl::Status WriteEntry(archive* a, const PackFile& file, const std::string& source,
+                        const std::function<void(uint64_t)>& progress) {
+  std::unique_ptr<archive_entry, void (*)(archive_entry*)> entry(archive_entry_new(),
+                                                                   archive_entry_free);
+  archive_entry_set_pathname(entry.get(), file.path.c_str());
+  archive_entry_set_filetype(entry.get(), AE_IFREG);
+  archive_entry_set_perm(entry.get(), file.executable ? 0755 : 0644);
+  archive_entry_set_size(entry.get(), static_cast<la_int64_t>(file.size));
+  archive_entry_set_mtime(entry.get(), 0, 0);
+  archive_entry_set_uid(entry.get(), 0);
+  archive_entry_set_gid(entry.get(), 0);
+  if (archive_write_header(a, entry.get()) != ARCHIVE_OK) {
+    return ArchiveError(a, absl::StrCat("cannot add ", file.path));
+  }
+  if (source.empty()) return absl::OkStatus();
+  int fd = open(source.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::NotFoundError(absl::StrCat(source, ": ", strerror(errno)));
+  std::unique_ptr<char[]> buffer(new char[kChunk]);
+  Sha256 hash;
+  uint64_t done = 0;
+  absl::Status status;
+  while (done < file.size) {
+    ssize_t n = read(fd, buffer.get(), std::min<uint64_t>(kChunk, file.size - done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    hash.Update(buffer.get(), static_cast<size_t>(n));
+    if (archive_write_data(a, buffer.get(), static_cast<size_t>(n)) != n) {
+      status = ArchiveError(a, absl::StrCat("cannot write ", file.path));
+      break;
+    }
+    done += static_cast<uint64_t>(n);
+    progress(static_cast<uint64_t>(n));
+  }
+  char extra;
+  bool longer = status.ok() && read(fd, &extra, 1) > 0;
+  close(fd);
+  RETURN_IF_ERROR(status);
+  if (done != file.size || longer || hash.HexDigest() != file.sha256) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        source, " changed while it was being packed; make sure nothing writes to the trace, "
+                "then pack again"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<PackInputs> CollectPackInputs(const std::string& trace_dir) {
+  RETURN_IF_ERROR(CheckTraceDir(trace_dir));
+  PackInputs inputs;
+  fs::path root = fs::absolute(trace_dir).lexically_normal();
+  if (root.filename().empty()) root = root.parent_path();
+  inputs.manifest.trace_name = root.filename().string();
+  inputs.manifest.created_by = absl::StrCat("pyreplay ", PYREPLAY_VERSION);
+
+  std::vector<std::pair<PackFile, std::string>> files;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(root, ec), end;
+  if (ec) return absl::NotFoundError(absl::StrCat(trace_dir, ": ", ec.message()));
+  for (; it != end; it.increment(ec)) {
+    if (ec) return absl::NotFoundError(absl::StrCat(trace_dir, ": ", ec.message()));
+    const fs::directory_entry& entry = *it;
+    std::string rel = entry.path().lexically_relative(root).generic_string();
+    fs::file_status st = entry.symlink_status(ec);
+    if (fs::is_directory(st)) {
+      if (rel == kBundledDebugDir) it.disable_recursion_pending();
+      continue;
+    }
+    bool sidecar = absl::StartsWith(rel, "pyreplay/");
+    if (sidecar && SkipSidecarPath(rel)) continue;
+    if (!fs::is_regular_file(st)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          entry.path().string(), " is not a regular file (", fs::is_symlink(st) ? "a link" : "special",
+          "); packs hold regular files only. Was `rr pack` run on this trace?"));
+    }
+    PackFile f;
+    f.path = rel;
+    f.kind = sidecar ? PackFileKind::kSidecar : PackFileKind::kTrace;
+    f.size = entry.file_size(ec);
+    f.executable = (st.permissions() & fs::perms::owner_exec) != fs::perms::none;
+    if (absl::Status ok = CheckPackPath(f.path, f.kind); !ok.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(trace_dir, ": cannot pack ", ok.message()));
+    }
+    files.emplace_back(std::move(f), entry.path().string());
+  }
+
+  ASSIGN_OR_RETURN(std::vector<DebugFile> debug,
+                   FindDebugFiles(root.string(), DebugRootsForPacking(root.string()),
+                                  &inputs.without_debug));
+  for (const DebugFile& d : debug) {
+    PackFile f;
+    f.path = d.archive_path;
+    f.kind = PackFileKind::kDebug;
+    f.size = fs::file_size(d.source_path, ec);
+    if (ec) return absl::NotFoundError(absl::StrCat(d.source_path, ": ", ec.message()));
+    f.build_id = d.build_id;
+    f.debug_for = d.debug_for;
+    files.emplace_back(std::move(f), d.source_path);
+  }
+
+  std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) {
+    int ka = OrderKey(a.first), kb = OrderKey(b.first);
+    return ka != kb ? ka < kb : a.first.path < b.first.path;
+  });
+  for (auto& [f, source] : files) {
+    inputs.manifest.files.push_back(std::move(f));
+    inputs.sources.push_back(std::move(source));
+  }
+  return inputs;
+}
+
+absl::StatusOr<PackSummary> PackTrace(const PackOptions& options) {
+  RETURN_IF_ERROR(CheckTraceDir(options.trace_dir));
+  if (options.output.empty()) return absl::InvalidArgumentError("pack needs an output file (-o)");
+  fs::path out = fs::absolute(options.output).lexically_normal();
+  fs::path root = fs::absolute(options.trace_dir).lexically_normal();
+  std::string root_prefix = root.string() + "/";
+  if (absl::StartsWith(out.string(), root_prefix)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(options.output, " is inside the trace it would pack; write it elsewhere"));
+  }
+  if (options.run_rr_pack) {
+    // rr pack opens no performance counters, so it needs no no-PMU preload.
+    RETURN_IF_ERROR(CheckRrAvailable());
+    std::string output;
+    ProcessOptions process;
+    process.output = &output;
+    process.also_stderr = true;
+    ASSIGN_OR_RETURN(ExitStatus status, RunProcess({"rr", "pack", options.trace_dir}, process));
+    if (!status.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "`rr pack ", options.trace_dir, "` failed (status ", status.ShellCode(), "): ", output));
+    }
+  }
+  ASSIGN_OR_RETURN(PackInputs inputs, CollectPackInputs(options.trace_dir));
+  PackSummary summary;
+  summary.without_debug = inputs.without_debug;
+  PackManifest& manifest = inputs.manifest;
+  uint64_t total = manifest.TotalBytes();
+
+  std::unique_ptr<ProgressBar> bar;
+  if (options.progress) bar = std::make_unique<ProgressBar>("packing", 2 * total);
+  uint64_t done = 0;
+  auto advance = [&](uint64_t n) {
+    done += n;
+    if (bar) bar->Update(done);
+  };
+  for (size_t i = 0; i < manifest.files.size(); ++i) {
+    uint64_t size = 0;
+    ASSIGN_OR_RETURN(manifest.files[i].sha256, Sha256OfFile(inputs.sources[i], &size));
+    manifest.files[i].size = size;
+    advance(size);
+  }
+  std::string manifest_json = SerializeManifest(manifest);
+
+  fs::create_directories(out.parent_path());
+  std::string tmp = absl::StrCat(out.parent_path().string(), "/.tmp-", out.filename().string(),
+                                 "-", getpid());
+  std::unique_ptr<archive, ArchiveDeleter> a(archive_write_new());
+  archive_write_set_format_pax_restricted(a.get());
+  if (archive_write_add_filter_zstd(a.get()) != ARCHIVE_OK) {
+    return ArchiveError(a.get(), "zstd compression is unavailable in libarchive");
+  }
+  archive_write_set_filter_option(a.get(), "zstd", "compression-level",
+                                  std::to_string(options.compression_level).c_str());
+  if (options.threads > 0) {
+    archive_write_set_filter_option(a.get(), "zstd", "threads",
+                                    std::to_string(options.threads).c_str());
+  }
+  archive_write_set_bytes_in_last_block(a.get(), 1);
+  if (archive_write_open_filename(a.get(), tmp.c_str()) != ARCHIVE_OK) {
+    return ArchiveError(a.get(), absl::StrCat("cannot create ", tmp));
+  }
+  auto fail = [&](absl::Status status) {
+    a.reset();
+    unlink(tmp.c_str());
+    return status;
+  };
+  {
+    PackFile manifest_file{.path = kManifestName, .size = manifest_json.size()};
+    std::unique_ptr<archive_entry, void (*)(archive_entry*)> entry(archive_entry_new(),
+                                                                     archive_entry_free);
+    archive_entry_set_pathname(entry.get(), kManifestName);
+    archive_entry_set_filetype(entry.get(), AE_IFREG);
+    archive_entry_set_perm(entry.get(), 0644);
+    archive_entry_set_size(entry.get(), static_cast<la_int64_t>(manifest_file.size));
+    archive_entry_set_mtime(entry.get(), 0, 0);
+    if (archive_write_header(a.get(), entry.get()) != ARCHIVE_OK ||
+        archive_write_data(a.get(), manifest_json.data(), manifest_json.size()) !=
+            static_cast<la_ssize_t>(manifest_json.size())) {
+      return fail(ArchiveError(a.get(), "cannot write the manifest"));
+    }
+  }
+  for (size_t i = 0; i < manifest.files.size(); ++i) {
+    absl::Status status = WriteEntry(a.get(), manifest.files[i], inputs.sources[i], advance);
+    if (!status.ok()) return fail(status);
+  }
+  if (archive_write_close(a.get()) != ARCHIVE_OK) {
+    return fail(ArchiveError(a.get(), absl::StrCat("cannot finish ", tmp)));
+  }
+  a.reset();
+  int fd = open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    fsync(fd);
+    close(fd);
+  }
+  if (rename(tmp.c_str(), out.c_str()) != 0) {
+    int err = errno;
+    unlink(tmp.c_str());
+    return absl::InternalError(absl::StrCat("cannot rename ", tmp, " to ", out.string(), ": ",
+                                            strerror(err)));
+  }
+  summary.output = out.string();
+  summary.input_bytes = total;
+  std::error_code ec;
+  summary.output_bytes = fs::file_size(out, ec);
+  summary.manifest = std::move(manifest);
+  return summary;
+}
+
+}  // namespace pyreplay
