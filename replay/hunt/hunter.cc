@@ -1,0 +1,454 @@
+#include "replay/hunt/hunter.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "nlohmann/json.hpp"
+#include "replay/common/atomic_file.h"
+#include "replay/common/status_macros.h"
+#include "replay/index/event_index.h"
+#include "replay/record/recorder.h"
+#include "replay/record/rr_tool.h"
+
+namespace pyreplay {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr int64_t kMiB = 1 << 20;
+constexpr int64_t kFirstTryReserve = 16 * kMiB;
+
+std::string HuntName(const HuntRequest& request) {
+  if (!request.name.empty()) return request.name;
+  for (size_t i = 1; i < request.command.size(); ++i) {
+    if (absl::EndsWith(request.command[i], ".py")) {
+      return fs::path(request.command[i]).stem().string();
+    }
+  }
+  return fs::path(request.command[0]).filename().string();
+}
+
+std::string HumanBytes(uint64_t bytes) {
+  if (bytes >= 10 * static_cast<uint64_t>(kMiB)) return absl::StrCat(bytes / kMiB, " MiB");
+  if (bytes >= static_cast<uint64_t>(kMiB)) {
+    return absl::StrFormat("%.1f MiB", static_cast<double>(bytes) / kMiB);
+  }
+  return absl::StrCat(bytes / 1024, " KiB");
+}
+
+// LastLine is the last non-empty line of `text`, for error messages.
+std::string LastLine(absl::string_view text) {
+  text = absl::StripTrailingAsciiWhitespace(text);
+  size_t newline = text.rfind('\n');
+  return std::string(newline == absl::string_view::npos ? text : text.substr(newline + 1));
+}
+
+bool MentionsDiskFull(absl::string_view message) {
+  return absl::StrContains(message, "No space left") || absl::StrContains(message, "ENOSPC") ||
+         absl::StrContains(message, "Disk quota exceeded");
+}
+
+// ProbeWritable creates and removes a file in `dir`: permission bits alone do not tell (root, a
+// read-only mount).
+absl::Status ProbeWritable(const std::string& dir) {
+  std::string probe = (fs::path(dir) / ".pyreplay-hunt-probe-XXXXXX").string();
+  int fd = mkstemp(probe.data());
+  if (fd < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot write traces to ", dir, ": ",
+                                                   strerror(errno),
+                                                   "; choose another folder with -o"));
+  }
+  close(fd);
+  unlink(probe.c_str());
+  return absl::OkStatus();
+}
+
+void RemoveTrace(const std::string& dir) {
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+}  // namespace
+
+double HuntProgress::RunsPerMinute() const {
+  double minutes = absl::ToDoubleMinutes(elapsed);
+  return minutes <= 0 ? 0.0 : finished / minutes;
+}
+
+uint64_t TraceDiskBytes(const std::string& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    struct stat st;
+    if (lstat(it->path().c_str(), &st) != 0) continue;
+    if (S_ISREG(st.st_mode) && st.st_nlink > 1) continue;
+    total += static_cast<uint64_t>(st.st_blocks) * 512;
+  }
+  return total;
+}
+
+absl::StatusOr<uint64_t> FreeDiskBytes(const std::string& dir) {
+  struct statvfs vfs;
+  if (statvfs(dir.c_str(), &vfs) != 0) {
+    return absl::NotFoundError(absl::StrCat("cannot check free space in ", dir, ": ",
+                                            strerror(errno)));
+  }
+  return static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+}
+
+absl::Status ValidateHuntRequest(const HuntRequest& request) {
+  if (request.command.empty()) {
+    return absl::InvalidArgumentError(
+        "nothing to hunt: give the program after --, e.g. "
+        "`pyreplay hunt -- /usr/bin/python3.11 flaky.py`");
+  }
+  if (request.tries < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tries must be at least 1 (got ", request.tries, ")"));
+  }
+  if (request.jobs < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--jobs must be at least 1 (got ", request.jobs, ")"));
+  }
+  absl::StatusOr<std::string> program = FindOnPath(request.command[0]);
+  if (!program.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot hunt: ", program.status().message()));
+  }
+  // `python3.11 missing.py` would "fail" on every try; say what is wrong instead.
+  if (absl::StrContains(fs::path(*program).filename().string(), "python")) {
+    for (size_t i = 1; i < request.command.size(); ++i) {
+      const std::string& arg = request.command[i];
+      if (arg == "-m" || arg == "-c") break;
+      if (absl::StartsWith(arg, "-")) continue;
+      std::error_code ec;
+      if (!fs::is_regular_file(arg, ec)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("cannot hunt: the script ", arg, " does not exist"));
+      }
+      break;
+    }
+  }
+  std::string root = request.output_root.empty() ? DefaultTracesRoot() : request.output_root;
+  std::error_code ec;
+  fs::create_directories(root, ec);
+  if (ec || !fs::is_directory(root)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot write traces to ", root, ": ", ec ? ec.message() : "not a folder",
+        "; choose another folder with -o"));
+  }
+  RETURN_IF_ERROR(ProbeWritable(root));
+  return CheckRrAvailable();
+}
+
+absl::StatusOr<TryResult> RecordTry(const HuntRequest& request, const TrySpec& spec,
+                                    const std::function<void(int)>& on_start) {
+  std::string output;
+  RecordRequest record;
+  record.command = request.command;
+  record.output_dir = spec.trace_dir;
+  record.name = HuntName(request);
+  record.pmu = request.pmu;
+  record.chaos = true;
+  record.quiet = true;
+  record.program_env = request.program_env;
+  record.program_output = &output;
+  record.own_process_group = true;
+  record.on_start = on_start;
+  absl::Time start = absl::Now();
+  absl::StatusOr<RecordResult> recorded = Record(record);
+  if (!recorded.ok()) {
+    std::string last = LastLine(output);
+    return absl::Status(recorded.status().code(),
+                        last.empty() ? recorded.status().message()
+                                     : absl::StrCat(recorded.status().message(), " (rr: ", last,
+                                                    ")"));
+  }
+  TryResult result;
+  result.number = spec.number;
+  result.trace_dir = recorded->trace_dir;
+  result.status = recorded->program_status;
+  result.output = std::move(output);
+  result.failed = request.until.Matches(result.status, result.output);
+  result.duration = absl::Now() - start;
+  result.trace_bytes = TraceDiskBytes(result.trace_dir);
+  return result;
+}
+
+absl::Status WriteHuntRecord(const TryResult& run, absl::string_view role,
+                             const HuntRequest& request, const HuntProgress& progress) {
+  nlohmann::json j = {
+      {"format", 1},
+      {"role", std::string(role)},
+      {"try", run.number},
+      {"tries_so_far", progress.finished},
+      {"until", request.until.text()},
+      {"command", request.command},
+      {"exit_code", run.status.code},
+      {"signal", run.status.signal},
+      {"shell_status", run.status.ShellCode()},
+      {"output", run.output},
+      {"seconds", absl::ToDoubleSeconds(run.duration)},
+  };
+  return WriteFileAtomically((fs::path(run.trace_dir) / "pyreplay" / "hunt.json").string(),
+                             j.dump(2) + "\n");
+}
+
+namespace {
+
+// HuntState is shared by the workers and the coordinating thread; every field is under mu.
+struct HuntState {
+  std::mutex mu;
+  std::condition_variable changed;
+  const HuntRequest* request = nullptr;
+  TryRecorder recorder;
+  std::string root;
+  std::string name;
+  int next_number = 1;       // next try to start
+  int next_dir = 1;          // next <name>-<n> to consider
+  std::set<std::string> allocated;
+  bool stopping = false;
+  std::optional<HuntStop> stop;
+  std::string reason;
+  std::map<int, int> pids;   // running try -> rr's pid (its process group)
+  std::set<int> cancelled;   // tries we stopped ourselves: not counted, deleted
+  int running = 0;
+  int live_workers = 0;
+  int finished = 0;
+  int failures = 0;
+  int deleted = 0;
+  uint64_t largest_trace = 0;
+  std::optional<TryResult> failing;
+  std::optional<TryResult> passing;
+  std::deque<TryResult> reports;  // finished tries not yet shown
+  absl::Time start;
+
+  // StopLocked ends the hunt for `why` (the first reason wins) and stops every running try.
+  void StopLocked(HuntStop why, std::string text) {
+    if (!stop) {
+      stop = why;
+      reason = std::move(text);
+    }
+    stopping = true;
+    for (const auto& [number, pid] : pids) {
+      cancelled.insert(number);
+      kill(-pid, SIGTERM);
+    }
+    changed.notify_all();
+  }
+
+  // AllocateDirLocked picks <root>/<name>-<n> that does not exist yet.
+  std::string AllocateDirLocked() {
+    for (;; ++next_dir) {
+      std::string dir = (fs::path(root) / absl::StrCat(name, "-", next_dir)).string();
+      std::error_code ec;
+      if (!allocated.count(dir) && !fs::exists(fs::symlink_status(dir, ec))) {
+        allocated.insert(dir);
+        ++next_dir;
+        return dir;
+      }
+    }
+  }
+
+  HuntProgress ProgressLocked() const {
+    HuntProgress p;
+    p.tries = request->tries;
+    p.finished = finished;
+    p.running = running;
+    p.failures = failures;
+    p.elapsed = absl::Now() - start;
+    return p;
+  }
+};
+
+int FirstFreeNumber(const std::string& root, const std::string& name) {
+  int highest = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    std::string file = entry.path().filename().string();
+    absl::string_view rest = file;
+    int n = 0;
+    if (absl::ConsumePrefix(&rest, name + "-") && absl::SimpleAtoi(rest, &n)) {
+      highest = std::max(highest, n);
+    }
+  }
+  return highest + 1;
+}
+
+void Worker(HuntState& state) {
+  const HuntRequest& request = *state.request;
+  for (;;) {
+    TrySpec spec;
+    {
+      std::unique_lock lock(state.mu);
+      if (state.stopping || state.next_number > request.tries) break;
+      absl::StatusOr<uint64_t> free = FreeDiskBytes(state.root);
+      uint64_t reserve = request.min_free_bytes >= 0
+                             ? static_cast<uint64_t>(request.min_free_bytes)
+                             : std::max<uint64_t>(state.largest_trace, kFirstTryReserve);
+      if (free.ok() && *free < reserve) {
+        state.StopLocked(HuntStop::kDiskFull,
+                         absl::StrCat("the disk is full: only ", HumanBytes(*free), " free in ",
+                                      state.root, ", and a trace needs about ",
+                                      HumanBytes(reserve)));
+        break;
+      }
+      spec.number = state.next_number++;
+      spec.trace_dir = state.AllocateDirLocked();
+      ++state.running;
+    }
+    auto on_start = [&state, number = spec.number](int pid) {
+      std::unique_lock lock(state.mu);
+      state.pids[number] = pid;
+      if (state.stopping) {
+        state.cancelled.insert(number);
+        kill(-pid, SIGTERM);
+      }
+    };
+    absl::StatusOr<TryResult> result = state.recorder(request, spec, on_start);
+
+    std::vector<std::string> to_delete;
+    std::optional<std::pair<TryResult, std::string>> to_keep;  // run, role
+    {
+      std::unique_lock lock(state.mu);
+      --state.running;
+      state.pids.erase(spec.number);
+      bool cancelled = state.cancelled.count(spec.number) > 0;
+      // A folder that already existed (AlreadyExists) was not ours: never delete it.
+      bool ours = result.ok() || result.status().code() != absl::StatusCode::kAlreadyExists;
+      if (!result.ok()) {
+        if (!cancelled) {
+          absl::StatusOr<uint64_t> free = FreeDiskBytes(state.root);
+          bool full = MentionsDiskFull(result.status().message()) ||
+                      (free.ok() && *free < std::max<uint64_t>(state.largest_trace, 4 * kMiB));
+          if (full) {
+            state.StopLocked(HuntStop::kDiskFull,
+                             absl::StrCat("the disk filled up while recording try ", spec.number,
+                                          " in ", state.root, ": ", result.status().message()));
+          } else {
+            state.StopLocked(HuntStop::kError, absl::StrCat("recording try ", spec.number,
+                                                            " failed: ",
+                                                            result.status().message()));
+          }
+        }
+        if (ours) to_delete.push_back(spec.trace_dir);
+      } else if (cancelled) {
+        to_delete.push_back(result->trace_dir);
+      } else {
+        ++state.finished;
+        state.largest_trace = std::max(state.largest_trace, result->trace_bytes);
+        if (result->failed) ++state.failures;
+        if (result->failed && !state.failing) {
+          state.failing = *result;
+          to_keep.emplace(*result, "failing");
+          state.StopLocked(HuntStop::kCaught, "");
+        } else if (!result->failed && !state.passing) {
+          state.passing = *result;
+          to_keep.emplace(*result, "passing");
+        } else {
+          to_delete.push_back(result->trace_dir);
+        }
+        state.reports.push_back(*result);
+      }
+      state.deleted += static_cast<int>(to_delete.size());
+      state.changed.notify_all();
+    }
+    for (const std::string& dir : to_delete) RemoveTrace(dir);
+    if (to_keep) {
+      HuntProgress progress;
+      {
+        std::unique_lock lock(state.mu);
+        progress = state.ProgressLocked();
+      }
+      // The record is a convenience; the trace is what matters, so a failure here is ignored.
+      (void)WriteHuntRecord(to_keep->first, to_keep->second, request, progress);
+    }
+  }
+  std::unique_lock lock(state.mu);
+  --state.live_workers;
+  state.changed.notify_all();
+}
+
+}  // namespace
+
+absl::StatusOr<HuntResult> Hunt(const HuntRequest& request, const HuntCallbacks& callbacks) {
+  RETURN_IF_ERROR(ValidateHuntRequest(request));
+  HuntState state;
+  state.request = &request;
+  state.recorder = callbacks.recorder ? callbacks.recorder : TryRecorder(RecordTry);
+  state.root = request.output_root.empty() ? DefaultTracesRoot() : request.output_root;
+  state.name = HuntName(request);
+  state.next_dir = FirstFreeNumber(state.root, state.name);
+  state.start = absl::Now();
+  int jobs = std::min(request.jobs, request.tries);
+  state.live_workers = jobs;
+
+  std::vector<std::thread> workers;
+  for (int i = 0; i < jobs; ++i) workers.emplace_back(Worker, std::ref(state));
+
+  for (;;) {
+    std::deque<TryResult> reports;
+    HuntProgress progress;
+    bool done = false;
+    {
+      std::unique_lock lock(state.mu);
+      state.changed.wait_for(lock, std::chrono::milliseconds(200), [&] {
+        return !state.reports.empty() || state.live_workers == 0;
+      });
+      reports.swap(state.reports);
+      progress = state.ProgressLocked();
+      done = state.live_workers == 0;
+    }
+    if (callbacks.on_progress) {
+      for (const TryResult& r : reports) callbacks.on_progress(progress, &r);
+      if (reports.empty()) callbacks.on_progress(progress, nullptr);
+    }
+    if (done) break;
+    if (callbacks.should_stop && callbacks.should_stop()) {
+      std::unique_lock lock(state.mu);
+      if (!state.stopping) state.StopLocked(HuntStop::kInterrupted, "interrupted");
+    }
+  }
+  for (std::thread& t : workers) t.join();
+
+  HuntResult result;
+  result.stop = state.stop.value_or(HuntStop::kExhausted);
+  if (result.stop == HuntStop::kInterrupted && state.failing) result.stop = HuntStop::kCaught;
+  result.reason = state.reason;
+  result.failing = state.failing;
+  result.passing = state.passing;
+  result.progress = state.ProgressLocked();
+  result.deleted = state.deleted;
+  // Index the kept traces now, so `events`, `diff` and `replay --goto` start at once.
+  for (const std::optional<TryResult>* kept : {&result.failing, &result.passing}) {
+    if (!kept->has_value()) continue;
+    absl::StatusOr<EventIndex> index = LoadOrBuildIndex((*kept)->trace_dir);
+    if (!index.ok() && result.index_warning.empty()) {
+      result.index_warning = absl::StrCat("could not index ", (*kept)->trace_dir, ": ",
+                                          index.status().message());
+    }
+  }
+  return result;
+}
+
+}  // namespace pyreplay
