@@ -4,6 +4,7 @@ against the session scripts' own line numbers; thread names; Ctrl-C; staleness."
 import glob
 import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -33,8 +34,11 @@ class DeepIndexTest(TempDirTestCase):
         # The threads trace has no deep index yet. The test hook makes the pass pause at its
         # first stop, so the Ctrl-C surely lands mid-pass.
         pyreplay("index", self.threads.trace_dir, check=True)
-        before_tmp = set(glob.glob(os.path.join(tempfile.gettempdir(), "pyreplay-deep-*")))
-        env = dict(os.environ, PYREPLAY_DEEP_TEST_STALL="60", NO_COLOR="1")
+        # A private TMPDIR: other tests running in parallel make their own pyreplay-deep-*
+        # folders in /tmp, so only this one tells whether *this* pass left one behind.
+        own_tmp = tempfile.mkdtemp(prefix="test-deep-tmp-")
+        self.addCleanup(shutil.rmtree, own_tmp, True)
+        env = dict(os.environ, PYREPLAY_DEEP_TEST_STALL="60", NO_COLOR="1", TMPDIR=own_tmp)
         proc = subprocess.Popen([PYREPLAY, "index", "--deep", self.threads.trace_dir], env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 start_new_session=True)
@@ -46,8 +50,7 @@ class DeepIndexTest(TempDirTestCase):
         side = os.path.join(self.threads.trace_dir, "pyreplay")
         self.assertFalse(os.path.exists(os.path.join(side, "deep")))
         self.assertEqual([f for f in os.listdir(side) if "deep" in f or "tmp" in f], [])
-        after_tmp = set(glob.glob(os.path.join(tempfile.gettempdir(), "pyreplay-deep-*")))
-        self.assertEqual(after_tmp - before_tmp, set())
+        self.assertEqual(glob.glob(os.path.join(own_tmp, "pyreplay-deep-*")), [])
         # Without the deep index, events have no Python column.
         self.assertNotIn("python", self.events(self.threads)[0])
 
