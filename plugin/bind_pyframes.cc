@@ -48,76 +48,12 @@ class CallbackReader : public MemoryReader {
   py::object read_;
 };
 
-struct LayoutField {
-  const char* name;
-  uint32_t CPythonLayout::*offset;
-};
-
-constexpr LayoutField kLayoutFields[] = {
-    {"frame_code", &CPythonLayout::frame_code},
-    {"frame_previous", &CPythonLayout::frame_previous},
-    {"frame_prev_instr", &CPythonLayout::frame_prev_instr},
-    {"frame_owner", &CPythonLayout::frame_owner},
-    {"frame_localsplus", &CPythonLayout::frame_localsplus},
-    {"cframe_current_frame", &CPythonLayout::cframe_current_frame},
-    {"tstate_next", &CPythonLayout::tstate_next},
-    {"tstate_cframe", &CPythonLayout::tstate_cframe},
-    {"tstate_thread_id", &CPythonLayout::tstate_thread_id},
-    {"tstate_native_thread_id", &CPythonLayout::tstate_native_thread_id},
-    {"interp_threads_head", &CPythonLayout::interp_threads_head},
-    {"code_firstlineno", &CPythonLayout::code_firstlineno},
-    {"code_filename", &CPythonLayout::code_filename},
-    {"code_name", &CPythonLayout::code_name},
-    {"code_qualname", &CPythonLayout::code_qualname},
-    {"code_linetable", &CPythonLayout::code_linetable},
-    {"code_firsttraceable", &CPythonLayout::code_firsttraceable},
-    {"code_code_adaptive", &CPythonLayout::code_code_adaptive},
-    {"object_type", &CPythonLayout::object_type},
-    {"var_size", &CPythonLayout::var_size},
-    {"bytes_sval", &CPythonLayout::bytes_sval},
-    {"unicode_length", &CPythonLayout::unicode_length},
-    {"unicode_state", &CPythonLayout::unicode_state},
-    {"unicode_kind_shift", &CPythonLayout::unicode_kind_shift},
-    {"unicode_compact_bit", &CPythonLayout::unicode_compact_bit},
-    {"unicode_ascii_bit", &CPythonLayout::unicode_ascii_bit},
-    {"ascii_object_size", &CPythonLayout::ascii_object_size},
-    {"compact_object_size", &CPythonLayout::compact_object_size},
-    {"unicode_data", &CPythonLayout::unicode_data},
-    {"type_flags", &CPythonLayout::type_flags},
-    {"heaptype_cached_keys", &CPythonLayout::heaptype_cached_keys},
-    {"dict_keys", &CPythonLayout::dict_keys},
-    {"dict_values", &CPythonLayout::dict_values},
-    {"keys_log2_size", &CPythonLayout::keys_log2_size},
-    {"keys_log2_index_bytes", &CPythonLayout::keys_log2_index_bytes},
-    {"keys_kind", &CPythonLayout::keys_kind},
-    {"keys_nentries", &CPythonLayout::keys_nentries},
-    {"keys_indices", &CPythonLayout::keys_indices},
-};
-
 CPythonLayout LayoutFromDict(const py::dict& d) {
   CPythonLayout layout;
   for (auto item : d) {
-    std::string key = item.first.cast<std::string>();
-    if (key == "unicode_type") {
-      layout.unicode_type = item.second.cast<uint64_t>();
-      continue;
-    }
-    if (key == "bytes_type") {
-      layout.bytes_type = item.second.cast<uint64_t>();
-      continue;
-    }
-    if (key == "code_type") {
-      layout.code_type = item.second.cast<uint64_t>();
-      continue;
-    }
-    bool known = false;
-    for (const LayoutField& f : kLayoutFields) {
-      if (key == f.name) {
-        layout.*(f.offset) = item.second.cast<uint32_t>();
-        known = true;
-      }
-    }
-    if (!known) RaiseStatus(absl::InvalidArgumentError(absl::StrCat("unknown layout field ", key)));
+    absl::Status s = SetLayoutField(&layout, item.first.cast<std::string>(),
+                                    item.second.cast<uint64_t>());
+    if (!s.ok()) RaiseStatus(s);
   }
   if (absl::Status s = layout.Validate(); !s.ok()) RaiseStatus(s);
   return layout;
@@ -248,7 +184,7 @@ void BindPyFrames(py::module_& m) {
   "The trace's deep index (`pyreplay index --deep`): {entries: {event: {tid, location, stack}}, "
   "names: {tid: name}}, or None when there is none. Error FAILED_PRECONDITION when stale.");
   py::list fields;
-  for (const LayoutField& f : kLayoutFields) fields.append(f.name);
+  for (const std::string& name : LayoutOffsetNames()) fields.append(name);
   m.attr("FRAME_LAYOUT_FIELDS") = fields;
 }
 

@@ -3,7 +3,7 @@
 // `catch syscall` does not work in rr replays, so the pass breaks on the libc functions that make
 // the indexed syscalls (`connect`, `accept4`, `pthread_create`, ...). At each stop it reads `when`
 // and the stopped thread, and decodes that thread's Python stack and all threads' Python names
-// (plugin/pyreplay_gdb/deep.py, with the C++ frame decoder). AssembleDeepIndex then matches the
+// (deep_pass.h: rr's gdb server driven directly, with the C++ frame decoder; no gdb). AssembleDeepIndex then matches the
 // stops to the index's entries. The result is written atomically: an interrupted pass (Ctrl-C)
 // leaves no deep index and no temporary file behind.
 //
@@ -26,7 +26,7 @@ namespace pyreplay {
 
 struct DeepBuildOptions {
   PmuChoice pmu = PmuChoice::kAuto;
-  // progress is called now and then from another thread with the replay's current event.
+  // progress is called at each stop of the pass with the replay's current event.
   std::function<void(uint64_t when, uint64_t total_events)> progress;
 };
 
@@ -37,19 +37,11 @@ struct DeepBuildResult {
   double seconds = 0;
 };
 
-// BreakFunctions maps each libc function the pass breaks on to the indexed kind it stands for.
-std::vector<std::pair<std::string, EventKind>> BreakFunctions();
-
 // BuildAndWriteDeepIndex loads (or builds) the event index, replays the trace once in gdb, and
 // writes `<trace>/pyreplay/deep`. Cancelled when interrupted; FailedPrecondition when the
 // recorded program is not CPython 3.11 with debug symbols (naming the package to install).
 absl::StatusOr<DeepBuildResult> BuildAndWriteDeepIndex(const std::string& trace_dir,
                                                        const DeepBuildOptions& options);
-
-// ParseDeepStops reads the pass's JSON output ({"complete", "stops": [{when, tid, kind,
-// stack: [[file, line, function]]}], "names": {tid: name}, "error"}). DataLoss when malformed.
-absl::StatusOr<std::vector<DeepStop>> ParseDeepStops(
-    const std::string& json, std::vector<std::pair<int32_t, std::string>>* names);
 
 }  // namespace pyreplay
 

@@ -113,23 +113,5 @@ TEST_F(DeepIndexFileTest, MissingAndCorruptFiles) {
       << corrupt;
 }
 
-TEST(DeepBuilderTest, ParsesThePassOutput) {
-  std::vector<std::pair<int32_t, std::string>> names;
-  absl::StatusOr<std::vector<DeepStop>> stops = ParseDeepStops(
-      R"({"complete": true, "stops": [{"when": 12, "tid": 7, "kind": "connect",
-          "stack": [["/a.py", 3, "f"], ["/a.py", null, "<module>"]]}],
-          "names": {"7": "worker-1"}})",
-      &names);
-  ASSERT_TRUE(stops.ok()) << stops.status();
-  ASSERT_EQ(stops->size(), 1u);
-  EXPECT_EQ((*stops)[0].kind, EventKind::kConnect);
-  EXPECT_EQ((*stops)[0].stack[1].line, -1);
-  ASSERT_EQ(names.size(), 1u);
-  EXPECT_EQ(names[0].second, "worker-1");
-  EXPECT_EQ(ParseDeepStops("{", nullptr).status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(ParseDeepStops(R"({"stops": [{"when": "x"}]})", nullptr).status().code(),
-            absl::StatusCode::kDataLoss);
-}
-
 }  // namespace
 }  // namespace pyreplay

@@ -3,6 +3,57 @@
 #include "absl/strings/str_cat.h"
 
 namespace pyreplay {
+namespace {
+
+// kLayoutFields names every offset field, as the gdb layer's layout dict keys them.
+struct LayoutField {
+  const char* name;
+  uint32_t CPythonLayout::*offset;
+};
+
+constexpr LayoutField kLayoutFields[] = {
+    {"frame_code", &CPythonLayout::frame_code},
+    {"frame_previous", &CPythonLayout::frame_previous},
+    {"frame_prev_instr", &CPythonLayout::frame_prev_instr},
+    {"frame_owner", &CPythonLayout::frame_owner},
+    {"frame_localsplus", &CPythonLayout::frame_localsplus},
+    {"cframe_current_frame", &CPythonLayout::cframe_current_frame},
+    {"tstate_next", &CPythonLayout::tstate_next},
+    {"tstate_cframe", &CPythonLayout::tstate_cframe},
+    {"tstate_thread_id", &CPythonLayout::tstate_thread_id},
+    {"tstate_native_thread_id", &CPythonLayout::tstate_native_thread_id},
+    {"interp_threads_head", &CPythonLayout::interp_threads_head},
+    {"code_firstlineno", &CPythonLayout::code_firstlineno},
+    {"code_filename", &CPythonLayout::code_filename},
+    {"code_name", &CPythonLayout::code_name},
+    {"code_qualname", &CPythonLayout::code_qualname},
+    {"code_linetable", &CPythonLayout::code_linetable},
+    {"code_firsttraceable", &CPythonLayout::code_firsttraceable},
+    {"code_code_adaptive", &CPythonLayout::code_code_adaptive},
+    {"object_type", &CPythonLayout::object_type},
+    {"var_size", &CPythonLayout::var_size},
+    {"bytes_sval", &CPythonLayout::bytes_sval},
+    {"unicode_length", &CPythonLayout::unicode_length},
+    {"unicode_state", &CPythonLayout::unicode_state},
+    {"unicode_kind_shift", &CPythonLayout::unicode_kind_shift},
+    {"unicode_compact_bit", &CPythonLayout::unicode_compact_bit},
+    {"unicode_ascii_bit", &CPythonLayout::unicode_ascii_bit},
+    {"ascii_object_size", &CPythonLayout::ascii_object_size},
+    {"compact_object_size", &CPythonLayout::compact_object_size},
+    {"unicode_data", &CPythonLayout::unicode_data},
+    {"type_flags", &CPythonLayout::type_flags},
+    {"heaptype_cached_keys", &CPythonLayout::heaptype_cached_keys},
+    {"dict_keys", &CPythonLayout::dict_keys},
+    {"dict_values", &CPythonLayout::dict_values},
+    {"keys_log2_size", &CPythonLayout::keys_log2_size},
+    {"keys_log2_index_bytes", &CPythonLayout::keys_log2_index_bytes},
+    {"keys_kind", &CPythonLayout::keys_kind},
+    {"keys_nentries", &CPythonLayout::keys_nentries},
+    {"keys_indices", &CPythonLayout::keys_indices},
+};
+
+}  // namespace
+
 
 absl::Status CPythonLayout::Validate() const {
   struct Field {
@@ -41,6 +92,34 @@ absl::Status CPythonLayout::Validate() const {
         "CPython layout: co_code_adaptive must follow co_linetable (CPython 3.11 only)");
   }
   return absl::OkStatus();
+}
+
+absl::Status SetLayoutField(CPythonLayout* layout, const std::string& name, uint64_t value) {
+  if (name == "unicode_type") {
+    layout->unicode_type = value;
+  } else if (name == "bytes_type") {
+    layout->bytes_type = value;
+  } else if (name == "code_type") {
+    layout->code_type = value;
+  } else {
+    for (const LayoutField& f : kLayoutFields) {
+      if (name == f.name) {
+        if (value > UINT32_MAX) {
+          return absl::InvalidArgumentError(absl::StrCat("layout field ", name, " is too large"));
+        }
+        layout->*(f.offset) = static_cast<uint32_t>(value);
+        return absl::OkStatus();
+      }
+    }
+    return absl::InvalidArgumentError(absl::StrCat("unknown layout field ", name));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::string> LayoutOffsetNames() {
+  std::vector<std::string> names;
+  for (const LayoutField& f : kLayoutFields) names.push_back(f.name);
+  return names;
 }
 
 }  // namespace pyreplay

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -82,6 +83,13 @@ struct CPythonLayout {
 inline constexpr uint64_t kManagedDictFlag = 1ull << 4;
 // FRAME_OWNED_BY_CSTACK: an entry frame pushed by C code, not a Python frame.
 inline constexpr uint8_t kFrameOwnedByCStack = 3;
+
+// SetLayoutField sets one field by its name in the gdb layer's layout dict ("frame_code", ...,
+// "unicode_type"). InvalidArgument for an unknown name or an offset that does not fit.
+absl::Status SetLayoutField(CPythonLayout* layout, const std::string& name, uint64_t value);
+
+// LayoutOffsetNames lists the offset fields' names (not the type addresses).
+std::vector<std::string> LayoutOffsetNames();
 
 }  // namespace pyreplay
 

@@ -179,3 +179,29 @@ struct Frame {
     patchTrappingInstruction @31 :Void;
   }
 }
+
+# One record of the `mmaps` stream: a mapping rr saw the tracee make, and where replay gets its
+# bytes. rr's RemotePtr, Device and Inode are UInt64; CString and Path are Data; RemoteFd Int32.
+struct MMap {
+  frameTime @0 :Int64;
+  start @1 :UInt64;
+  end @2 :UInt64;
+  fsname @3 :Data;                       # the path the tracee mapped
+  device @4 :UInt64;
+  inode @5 :UInt64;
+  prot @6 :Int32;
+  flags @7 :Int32;
+  fileOffsetBytes @8 :Int64;
+  statMode @9 :UInt32;
+  statUid @10 :UInt32;
+  statGid @11 :UInt32;
+  statSize @12 :Int64;
+  statMTime @13 :Int64;
+  source :union {
+    zero @14 :Void;
+    trace @15 :Void;
+    file :group {
+      backingFileName @16 :Data;         # absolute, or relative to the trace folder
+    }
+  }
+}

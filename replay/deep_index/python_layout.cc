@@ -1,0 +1,117 @@
+#include "replay/deep_index/python_layout.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "nlohmann/json.hpp"
+#include "replay/common/atomic_file.h"
+#include "replay/common/elf_build_id.h"
+#include "replay/common/install_layout.h"
+#include "replay/common/status_macros.h"
+#include "replay/common/subprocess.h"
+
+namespace pyreplay {
+namespace fs = std::filesystem;
+namespace {
+
+// Bump when the layout dict gains fields, so old cache files are not used.
+constexpr int kCacheVersion = 1;
+constexpr char kErrorPrefix[] = "pyreplay-layout: error: ";
+
+std::string CacheDir() {
+  if (const char* xdg = getenv("XDG_CACHE_HOME"); xdg != nullptr && xdg[0] == '/') {
+    return absl::StrCat(xdg, "/pyreplay/layouts");
+  }
+  if (const char* home = getenv("HOME"); home != nullptr && home[0] == '/') {
+    return absl::StrCat(home, "/.cache/pyreplay/layouts");
+  }
+  return "";
+}
+
+absl::StatusOr<PythonLayout> ParseLayout(const std::string& text, const std::string& origin) {
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object() || doc.value("version", 0) != kCacheVersion ||
+      !doc.contains("layout") || !doc["layout"].is_object() ||
+      !doc.contains("interpreters_head") || !doc["interpreters_head"].is_number_unsigned()) {
+    return absl::DataLossError(absl::StrCat(origin, " is not a pyreplay layout file"));
+  }
+  PythonLayout out;
+  for (const auto& [key, value] : doc["layout"].items()) {
+    if (!value.is_number_unsigned()) {
+      return absl::DataLossError(absl::StrCat(origin, ": layout field ", key, " is no number"));
+    }
+    RETURN_IF_ERROR(SetLayoutField(&out.layout, key, value.get<uint64_t>()));
+  }
+  RETURN_IF_ERROR(out.layout.Validate());
+  out.interpreters_head = doc["interpreters_head"].get<uint64_t>();
+  return out;
+}
+
+// AskGdb runs gdb on the binary, without a process, and has the gdb layer print the layout.
+absl::StatusOr<std::string> AskGdb(const std::string& executable) {
+  ASSIGN_OR_RETURN(InstallLayout install, FindInstallLayout());
+  if (!FindOnPath("gdb").ok()) {
+    return absl::NotFoundError(
+        "gdb is not installed or not on PATH; the deep index needs it once per Python build to "
+        "read CPython's debug info: `sudo apt-get install gdb`");
+  }
+  std::string script = absl::StrCat(
+      "python import sys; sys.path.insert(0, ", nlohmann::json(install.plugin_dir).dump(),
+      "); from pyreplay_gdb import layout_dump; layout_dump.main()");
+  std::string output;
+  ProcessOptions options;
+  options.output = &output;
+  options.also_stderr = true;
+  options.env = {{"PYREPLAY_PLUGIN_DIR", install.plugin_dir}};
+  ASSIGN_OR_RETURN(ExitStatus status,
+                   RunProcess({"gdb", "-nx", "-batch", "-iex", "set debuginfod enabled off",
+                               "-ex", script, executable},
+                              options));
+  for (absl::string_view line : absl::StrSplit(output, '\n')) {
+    if (absl::StartsWith(line, kErrorPrefix)) {
+      return absl::FailedPreconditionError(line.substr(strlen(kErrorPrefix)));
+    }
+    if (absl::StartsWith(line, "{")) return std::string(line);
+  }
+  return absl::InternalError(absl::StrCat("gdb could not read CPython's layout from ", executable,
+                                          " (exit ", status.ShellCode(), "): ", output));
+}
+
+}  // namespace
+
+absl::StatusOr<PythonLayout> LoadPythonLayout(const std::string& executable) {
+  ASSIGN_OR_RETURN(std::string build_id, ReadBuildId(executable));
+  std::string dir = CacheDir();
+  std::string cache = dir.empty() ? "" : absl::StrCat(dir, "/", build_id, ".json");
+  if (!cache.empty()) {
+    if (absl::StatusOr<std::string> text = ReadFileToString(cache); text.ok()) {
+      if (absl::StatusOr<PythonLayout> cached = ParseLayout(*text, cache); cached.ok()) {
+        cached->from_cache = true;
+        return cached;
+      }
+      // A damaged cache file is only a cache: ask gdb again and replace it.
+    }
+  }
+  ASSIGN_OR_RETURN(std::string answer, AskGdb(executable));
+  nlohmann::json doc = nlohmann::json::parse(answer, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    return absl::InternalError(absl::StrCat("gdb printed a malformed layout for ", executable));
+  }
+  doc["version"] = kCacheVersion;
+  doc["executable"] = executable;
+  std::string text = doc.dump();
+  ASSIGN_OR_RETURN(PythonLayout layout, ParseLayout(text, executable));
+  if (!cache.empty()) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    (void)WriteFileAtomically(cache, text);  // best effort: without it, the next pass asks again
+  }
+  return layout;
+}
+
+}  // namespace pyreplay
