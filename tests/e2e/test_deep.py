@@ -11,7 +11,8 @@ import tempfile
 import time
 import unittest
 
-from harness import PYREPLAY, TempDirTestCase, pyreplay, record_session, session_line
+from harness import (PYREPLAY, TempDirTestCase, pyreplay, record_program, record_session,
+                     session_line)
 
 
 def frames_in(entry, script):
@@ -121,6 +122,43 @@ class DeepIndexTest(TempDirTestCase):
             self.assertNotIn("PYTHON", out.stdout)
         finally:
             os.utime(events_file, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+    def test_f_layout_comes_from_the_debug_info_once_then_the_cache(self):
+        # An empty cache: the pass asks gdb for CPython's offsets and keeps them by build-id.
+        cache = os.path.join(self.workdir, "cache-f")
+        env = {"XDG_CACHE_HOME": cache}
+        first = pyreplay("index", "--deep", self.sockets.trace_dir, env=env, timeout=600)
+        self.assertEqual(first.returncode, 0, first.stderr)
+        layouts = glob.glob(os.path.join(cache, "pyreplay", "layouts", "*.json"))
+        self.assertEqual(len(layouts), 1)
+        build_id = subprocess.run(["readelf", "-n", "/usr/bin/python3.11"], capture_output=True,
+                                  text=True).stdout.split("Build ID:")[1].split()[0]
+        self.assertEqual(os.path.basename(layouts[0]), build_id + ".json")
+        with open(layouts[0]) as f:
+            layout = json.load(f)["layout"]
+        # The offsets CPYTHON_NOTES.md measured for this build, read here from the debug info.
+        self.assertEqual((layout["frame_code"], layout["frame_previous"],
+                          layout["tstate_native_thread_id"]), (32, 48, 160))
+        # A damaged cache file is only a cache: the next pass asks gdb again, same result.
+        with open(layouts[0], "w") as f:
+            f.write("{broken")
+        again = pyreplay("index", "--deep", self.sockets.trace_dir, env=env, timeout=600)
+        self.assertEqual(again.returncode, 0, again.stderr)
+        connects = self.events(self.sockets, "--kind", "connect")
+        self.assertTrue(all(e.get("python") for e in connects), connects)
+        with open(layouts[0]) as f:
+            self.assertEqual(json.load(f)["layout"], layout)
+
+    def test_g_not_python_gets_one_clear_line(self):
+        rec = record_program(["/bin/sleep", "0"], self.workdir, "sleep-g")
+        out = pyreplay("index", "--deep", rec.trace_dir, env={"XDG_CACHE_HOME": os.path.join(
+            self.workdir, "cache-g")}, timeout=300)
+        self.assertEqual(out.returncode, 1, out.stderr)
+        errors = [l for l in out.stderr.splitlines() if l.startswith("pyreplay: error:")]
+        self.assertEqual(len(errors), 1, out.stderr)
+        self.assertIn("no CPython runtime symbols", errors[0])
+        self.assertIn("python3.11-dbg", errors[0])
+        self.assertFalse(os.path.exists(os.path.join(rec.trace_dir, "pyreplay", "deep")))
 
 
 if __name__ == "__main__":
