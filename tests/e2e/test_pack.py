@@ -153,9 +153,12 @@ class PackTest(TempDirTestCase):
         # Bob adds a mark from the CLI too, and packs for Alice.
         bob.run("marks", b_trace, "add", "b-last", "--event", str(self.events[-1]),
                 "--note", "bob: the last indexed event")
+        # Bob has no debug symbols of his own: his pack carries Alice's bundle on.
         from_bob = os.path.join(bob.dir, "from-bob.pyrtrace")
-        bob.run("pack", b_trace, "-o", from_bob)
-        self.assertIn("by bob", bob.run("info", from_bob).stdout)
+        bob.run("pack", b_trace, "-o", from_bob, env=self.bob_env())
+        bob_info = bob.run("info", from_bob).stdout
+        self.assertIn("by bob", bob_info)
+        self.assertRegex(bob_info, r"debug for: .*python3\.11")
 
         # Alice merges Bob's marks straight from his pack.
         report = json.loads(alice.run("marks", self.a_trace, "merge", from_bob, "--json").stdout)
