@@ -1,8 +1,10 @@
 // `pyreplay info`: summarise a trace.
+#include <filesystem>
 #include <memory>
 
 #include "replay/cli/command.h"
 #include "replay/index/index_report.h"
+#include "replay/pack/pack_info.h"
 
 namespace pyreplay::cli {
 namespace {
@@ -14,10 +16,17 @@ RegisterCommand kInfo({"info", "Summarise a trace", 32, [](CLI::App* app) {
       "Shows the command line, mode, rr version, event count, duration, threads, processes,\n"
       "size, and whether the event index is fresh (a stale one is rebuilt).\n"
       "  pyreplay info traces/sockets-1\n"
-      "  pyreplay info traces/sockets-1 --json");
-  app->add_option("TRACE", *trace, "The trace folder")->required();
+      "  pyreplay info traces/sockets-1 --json\n"
+      "  pyreplay info bug.pyrtrace      # a pack: command, size, marks and authors, unopened");
+  app->add_option("TRACE", *trace, "The trace folder, or a .pyrtrace pack")->required();
   app->add_flag("--json", *json, "Print JSON");
   return [trace, json] {
+    if (std::error_code ec; std::filesystem::is_regular_file(*trace, ec)) {  // a .pyrtrace pack
+      absl::StatusOr<PackInfo> pack = ReadPackInfo(*trace);
+      if (!pack.ok()) return ReportError(pack.status());
+      fputs((*json ? PackInfoToJson(*pack).dump(2) + "\n" : FormatPackInfo(*pack)).c_str(), stdout);
+      return kExitOk;
+    }
     absl::StatusOr<TraceInfo> info = GetTraceInfo(*trace);
     if (!info.ok()) return ReportError(info.status());
     if (*json) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "replay/cli/command.h"
+#include "replay/cli/marks_exchange_command.h"
 #include "replay/common/status_macros.h"
 #include "replay/marks/mark_json.h"
 #include "replay/marks/mark_store.h"
@@ -113,7 +114,8 @@ RegisterCommand kMarks({"marks", "List, add or remove the marks saved with a tra
   app->add_option("--note", request->note, "add: free text kept with the mark");
   app->add_option("--author", request->author, "add: the author (default $PYREPLAY_AUTHOR, $USER)");
   app->add_flag("--json", request->json, "Print JSON");
-  return [request] { return ReportError(RunMarks(*request)); };
+  CommandRun exchange = AddMarksExchangeSubcommands(*app, {request, &request->trace});
+  return [request, exchange] { int code = exchange(); return code >= 0 ? code : ReportError(RunMarks(*request)); };
 }});
 
 }  // namespace

@@ -49,7 +49,7 @@ RegisterCommand kPack({"pack", "Pack a trace into one .pyrtrace file to share", 
   app->add_option("-o,--output", options->output, "The pack file (default: TRACE's name.pyrtrace)");
   app->add_option("--level", options->compression_level, "zstd compression level (default 3)")
       ->check(CLI::Range(1, 19));
-  app->add_option("--threads", options->threads, "zstd worker threads (default 0: none)")
+  app->add_option("--threads", options->threads, "zstd worker threads (default 0: compress on the main thread)")
       ->check(CLI::Range(0, 64));
   app->add_flag("!--no-rr-pack", options->run_rr_pack,
                 "Skip `rr pack` (only for a trace already packed by rr)");

@@ -74,10 +74,10 @@ absl::StatusOr<std::vector<DebugFile>> FindDebugFiles(const std::string& trace_d
 std::vector<std::string> GdbDebugArguments(const std::string& trace_dir) {
   std::string bundle = BundledDebugDirectory(trace_dir);
   std::error_code ec;
-  if (!fs::is_directory(bundle, ec)) return {};
   std::string system = SystemDebugDirectory();
+  std::string dirs = fs::is_directory(bundle, ec) ? absl::StrCat(bundle, ":", system) : system;
   return {"-iex", absl::StrCat("set auto-load safe-path ", system, ":$datadir/auto-load"),
-          "-iex", absl::StrCat("set debug-file-directory ", bundle, ":", system)};
+          "-iex", absl::StrCat("set debug-file-directory ", dirs)};
 }
 
 }  // namespace pyreplay

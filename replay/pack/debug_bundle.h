@@ -44,13 +44,13 @@ absl::StatusOr<std::vector<DebugFile>> FindDebugFiles(const std::string& trace_d
                                                       const std::vector<std::string>& roots,
                                                       std::vector<std::string>* without_debug);
 
-// GdbDebugArguments is what gdb needs to use a trace's bundled debug files: when
-// <trace>/pyreplay/debug exists,
+// GdbDebugArguments is what gdb needs to use a trace's bundled debug files:
 //   -iex "set auto-load safe-path <system debug dirs>:$datadir/auto-load"
 //   -iex "set debug-file-directory <bundle>:<system debug dirs>"
-// The safe path is set first and names the system folders explicitly: gdb's default safe path
-// includes $debugdir, which would otherwise make scripts inside the received trace trusted.
-// Empty when the trace has no bundle.
+// (the bundle only when <trace>/pyreplay/debug exists). The safe path is set first and names the
+// system folders explicitly: gdb's default safe path includes $debugdir, which would otherwise
+// make scripts inside the received trace trusted. Always given, so $PYREPLAY_SYSTEM_DEBUG_DIR
+// decides the system part for every trace.
 std::vector<std::string> GdbDebugArguments(const std::string& trace_dir);
 
 }  // namespace pyreplay

@@ -55,7 +55,7 @@ absl::Status PackReader::Corrupt(absl::string_view what) const {
 }
 
 uint64_t PackReader::compressed_position() const {
-  return static_cast<uint64_t>(archive_filter_bytes(archive_, -1));
+  return zstd_->compressed_position();
 }
 
 absl::StatusOr<std::unique_ptr<PackReader>> PackReader::Open(const std::string& path,
@@ -67,10 +67,16 @@ absl::StatusOr<std::unique_ptr<PackReader>> PackReader::Open(const std::string& 
   }
   std::unique_ptr<PackReader> reader(new PackReader());
   reader->path_ = path;
+  absl::StatusOr<std::unique_ptr<ZstdFileReader>> zstd = ZstdFileReader::Open(path);
+  if (absl::IsNotFound(zstd.status())) return zstd.status();
+  if (!zstd.ok()) {
+    return absl::DataLossError(absl::StrCat(path, " is not a pyreplay pack, or is damaged (",
+                                            zstd.status().message(), ")"));
+  }
+  reader->zstd_ = *std::move(zstd);
   reader->archive_ = archive_read_new();
-  archive_read_support_filter_zstd(reader->archive_);
   archive_read_support_format_tar(reader->archive_);
-  if (archive_read_open_filename(reader->archive_, path.c_str(), 1 << 16) != ARCHIVE_OK) {
+  if (ArchiveReadOpenZstd(reader->archive_, reader->zstd_.get()) != ARCHIVE_OK) {
     return absl::DataLossError(absl::StrCat(path, " is not a pyreplay pack (",
                                             ArchiveMessage(reader->archive_), ")"));
   }
@@ -126,6 +132,10 @@ absl::StatusOr<const PackFile*> PackReader::Next() {
   archive_entry* entry = nullptr;
   int r = archive_read_next_header(archive_, &entry);
   if (r == ARCHIVE_EOF) {
+    // The tar reader stops at the end-of-archive blocks; read on to the frame's checksum.
+    if (absl::Status end = zstd_->DrainToEnd(); !end.ok()) {
+      return Corrupt(absl::StrCat("after its last entry, ", end.message()));
+    }
     if (seen_.size() != manifest_.files.size()) {
       for (const PackFile& f : manifest_.files) {
         if (!seen_.count(f.path)) {

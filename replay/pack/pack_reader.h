@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "replay/pack/pack_manifest.h"
+#include "replay/pack/zstd_stream.h"
 
 struct archive;
 
@@ -49,7 +50,8 @@ class PackReader {
   const std::string& path() const { return path_; }
 
   // Next moves to the next entry and returns its manifest line; nullptr at the end of the
-  // archive, after checking that no listed file is missing.
+  // archive, after checking that no listed file is missing and that the compressed stream ends
+  // with a matching checksum and nothing after it.
   absl::StatusOr<const PackFile*> Next();
 
   // ReadData streams the current entry's data to `sink`, then checks its size and SHA-256.
@@ -67,6 +69,7 @@ class PackReader {
   absl::Status Corrupt(absl::string_view what) const;
 
   std::string path_;
+  std::unique_ptr<ZstdFileReader> zstd_;  // under archive_, which reads through it
   archive* archive_ = nullptr;
   PackManifest manifest_;
   absl::flat_hash_map<std::string, size_t> index_;  // path -> manifest_.files position

@@ -2,10 +2,12 @@
 //
 // Steps: `rr pack` the trace in place (mapped files become copies, so nothing refers to this
 // machine); collect the pyreplay sidecar (metadata, index, marks) and the debug files of every
-// mapped ELF (debug_bundle.h); hash everything (SHA-256) into the manifest; write a tar compressed
-// with zstd (libarchive): the manifest first, then the sidecar, rr's files and the debug files.
-// Entries are sorted and their metadata fixed (mtime 0, uid/gid 0, modes 0644/0755), so packing
-// the same trace twice gives the same bytes.
+// mapped ELF (debug_bundle.h); hash everything (SHA-256) into the manifest; write a tar
+// (libarchive) compressed into one checksummed zstd frame (zstd_stream.h): the manifest first,
+// then the sidecar, rr's files and the debug files. Entries are sorted and their metadata fixed
+// (mtime 0, uid/gid 0, modes 0644/0755), so packing the same trace twice gives the same bytes.
+// `rr pack` is skipped when rr's files are unchanged since the last one (a stamp in the sidecar,
+// never packed).
 //
 //   PackOptions options{.trace_dir = "traces/sockets-1", .output = "bug.pyrtrace"};
 //   ASSIGN_OR_RETURN(PackSummary summary, PackTrace(options));
@@ -29,7 +31,8 @@ struct PackOptions {
   std::string output;             // NAME.pyrtrace; replaced atomically
   bool run_rr_pack = true;        // `rr pack` the trace first (skipping it is for tests/benchmarks)
   int compression_level = 3;      // zstd level; tar --zstd's default is 3 too
-  int threads = 0;                // zstd worker threads; 0 compresses on the calling thread
+  int threads = 0;                // zstd worker threads; 0 (measured fastest on a busy 2-core
+                                  // machine) compresses on the calling thread
   bool progress = true;           // a progress bar on a terminal
 };
 

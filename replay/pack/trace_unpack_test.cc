@@ -2,6 +2,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include "replay/pack/pack_reader.h"
 #include "replay/pack/sha256.h"
 #include "replay/pack/trace_pack.h"
+#include "replay/pack/zstd_stream.h"
 
 namespace pyreplay {
 namespace {
@@ -59,10 +61,11 @@ class UnpackTest : public ::testing::Test {
 
   std::string WritePack(const std::vector<RawEntry>& entries, const std::string& name = "p.pyrtrace") {
     std::string path = (dir_ / name).string();
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ZstdFileWriter zstd(fd, 3, 0);
     archive* a = archive_write_new();
     archive_write_set_format_pax_restricted(a);
-    archive_write_add_filter_zstd(a);
-    EXPECT_EQ(archive_write_open_filename(a, path.c_str()), ARCHIVE_OK);
+    EXPECT_EQ(ArchiveWriteOpenZstd(a, &zstd), ARCHIVE_OK);
     for (const RawEntry& e : entries) {
       archive_entry* entry = archive_entry_new();
       archive_entry_set_pathname(entry, e.name.c_str());
@@ -77,6 +80,8 @@ class UnpackTest : public ::testing::Test {
     }
     archive_write_close(a);
     archive_write_free(a);
+    EXPECT_TRUE(zstd.Finish().ok());
+    close(fd);
     return path;
   }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/strip.h"
 #include "replay/common/atomic_file.h"
 #include "replay/common/status_macros.h"
+#include "replay/pack/debug_bundle.h"
 #include "replay/record/recording_meta.h"
 #include "replay/record/rr_tool.h"
 #include "replay/sources/cpython_sources.h"
@@ -77,6 +78,9 @@ std::vector<std::string> GdbArguments(const ReplayRequest& request, const Instal
   std::vector<std::string> args;
   // rr's own gdb macros redefine `restart` and `jump`; without this gdb asks about each.
   args.insert(args.end(), {"-iex", "set confirm off"});
+  // A received trace's bundled debug files come first; nothing inside a trace is auto-loaded.
+  std::vector<std::string> debug = GdbDebugArguments(request.trace_dir);
+  args.insert(args.end(), debug.begin(), debug.end());
   // CPython's C sources (`pyreplay sources`), so `list` shows ../Python/thread_pthread.h.
   for (const std::string& dir : request.source_dirs) {
     args.insert(args.end(), {"-iex", "directory " + dir});
