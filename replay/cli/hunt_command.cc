@@ -99,6 +99,11 @@ int PrintSummary(const HuntRequest& request, const HuntResult& result) {
     case HuntStop::kError:
       fprintf(stderr, "pyreplay: %s stopped the hunt: %s (%s)\n", style.Error("error:").c_str(),
               result.reason.c_str(), counts.c_str());
+      if (result.failing) {
+        // What was caught before it stopped is kept, and is what the user came for.
+        printf("%s on try %d (%s; %s)\n", style.Good("pyreplay: caught a failing run").c_str(),
+               result.failing->number, Describe(result.failing->status).c_str(), counts.c_str());
+      }
       code = result.failing ? kExitOk : kExitStoppedEarly;
       break;
   }

@@ -21,6 +21,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "nlohmann/json.hpp"
@@ -59,16 +60,22 @@ std::string HumanBytes(uint64_t bytes) {
   return absl::StrCat(bytes / 1024, " KiB");
 }
 
-// LastLine is the last non-empty line of `text`, for error messages.
-std::string LastLine(absl::string_view text) {
-  text = absl::StripTrailingAsciiWhitespace(text);
-  size_t newline = text.rfind('\n');
-  return std::string(newline == absl::string_view::npos ? text : text.substr(newline + 1));
-}
-
 bool MentionsDiskFull(absl::string_view message) {
   return absl::StrContains(message, "No space left") || absl::StrContains(message, "ENOSPC") ||
          absl::StrContains(message, "Disk quota exceeded");
+}
+
+// TellingLine is the line of rr's output that best says why it failed, for error messages: one
+// that mentions a full disk, else the last line that is not part of rr's backtrace banner.
+std::string TellingLine(absl::string_view text) {
+  std::string last;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || absl::StartsWith(line, "===") || absl::StartsWith(line, "#")) continue;
+    if (MentionsDiskFull(line)) return std::string(line);
+    last = std::string(line);
+  }
+  return last;
 }
 
 // ProbeWritable creates and removes a file in `dir`: permission bits alone do not tell (root, a
@@ -182,7 +189,7 @@ absl::StatusOr<TryResult> RecordTry(const HuntRequest& request, const TrySpec& s
   absl::Time start = absl::Now();
   absl::StatusOr<RecordResult> recorded = Record(record);
   if (!recorded.ok()) {
-    std::string last = LastLine(output);
+    std::string last = TellingLine(output);
     return absl::Status(recorded.status().code(),
                         last.empty() ? recorded.status().message()
                                      : absl::StrCat(recorded.status().message(), " (rr: ", last,

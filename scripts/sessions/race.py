@@ -1,7 +1,7 @@
 """A flaky lost update: two threads bump a shared counter around a loopback round trip.
 
 Each worker reads the shared `counter`, asks a loopback "ledger" server to approve the new value
-(one connection per request), and writes `counter = seen + 1`. The read and the write are not
+(one connection per request), writes `counter = seen + 1`, and tells the ledger it committed. The read and the write are not
 under one lock, and the round trip between them blocks in `recv`, so the other worker can read
 the same old value in the meantime: one update is lost and the final count is short.
 
@@ -69,6 +69,7 @@ def worker(name, address, warmups):
     round_trip(address, "propose %d" % (seen + 1))    # the race window: blocks in recv
     counter = seen + 1                                # write back: may overwrite an update
     truth.add("writes", {"thread": name, "tid": threading.get_native_id(), "value": seen + 1})
+    round_trip(address, "commit %d" % (seen + 1))     # tell the ledger what was written
 
 
 def main():
@@ -78,7 +79,7 @@ def main():
     listener.listen(WORKERS + WARMUPS)
     address = listener.getsockname()
     truth.data["listen"] = list(address)
-    requests = WORKERS + (WORKERS - 1) * WARMUPS
+    requests = 2 * WORKERS + (WORKERS - 1) * WARMUPS  # propose + commit each, and the warm-ups
     server = os.fork()                                # before any thread: fork is safe here
     if server == 0:
         ledger(listener, requests)
