@@ -5,6 +5,7 @@
 #include <csignal>
 #include <memory>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -31,6 +32,7 @@ struct HuntOptions {
   int tries = 100;
   int jobs = 1;
   double min_free_mib = -1;
+  bool no_deep = false;
 };
 
 std::string Describe(const ExitStatus& status) {
@@ -39,9 +41,14 @@ std::string Describe(const ExitStatus& status) {
 }
 
 std::string ProgressLine(const HuntProgress& p) {
-  return absl::StrFormat("hunt: %d/%d tries, %d running, %d failed (%.0f%%), %.1f runs/min, %.0fs",
-                         p.finished, p.tries, p.running, p.failures, 100 * p.FailureRate(),
-                         p.RunsPerMinute(), absl::ToDoubleSeconds(p.elapsed));
+  std::string line = absl::StrFormat(
+      "hunt: %d/%d tries, %d running, %d failed (%.0f%%), %.1f runs/min, %.0fs", p.finished,
+      p.tries, p.running, p.failures, 100 * p.FailureRate(), p.RunsPerMinute(),
+      absl::ToDoubleSeconds(p.elapsed));
+  if (p.caught_at > 0) {
+    absl::StrAppend(&line, "; caught try ", p.caught_at, ", looking for a passing run to compare");
+  }
+  return line;
 }
 
 // ShowProgress redraws one status line on a terminal; elsewhere it logs one line per try.
@@ -92,15 +99,23 @@ int PrintSummary(const HuntRequest& request, const HuntResult& result) {
     case HuntStop::kError:
       fprintf(stderr, "pyreplay: %s stopped the hunt: %s (%s)\n", style.Error("error:").c_str(),
               result.reason.c_str(), counts.c_str());
+      if (result.failing) {
+        // What was caught before it stopped is kept, and is what the user came for.
+        printf("%s on try %d (%s; %s)\n", style.Good("pyreplay: caught a failing run").c_str(),
+               result.failing->number, Describe(result.failing->status).c_str(), counts.c_str());
+      }
       code = result.failing ? kExitOk : kExitStoppedEarly;
       break;
   }
   if (result.failing) {
-    printf("  failing trace: %s\n", result.failing->trace_dir.c_str());
+    printf("  failing trace: %s (indexed%s)\n", result.failing->trace_dir.c_str(),
+           result.deep_indexed ? ", with Python stacks" : "");
     PrintOutputTail(result.failing->output);
   }
   if (result.passing) {
     printf("  passing trace: %s (kept for comparison)\n", result.passing->trace_dir.c_str());
+  } else if (result.failing) {
+    printf("  no passing run to compare with: every try failed\n");
   }
   printf("  %d other trace%s deleted\n", result.deleted, result.deleted == 1 ? "" : "s");
   if (!result.index_warning.empty()) {
@@ -114,6 +129,8 @@ int PrintSummary(const HuntRequest& request, const HuntResult& result) {
     } else {
       printf("  (no run passed yet: record one with `pyreplay record --chaos -- ...` to diff)\n");
     }
+    printf("  pyreplay replay %s --autopilot   # the failure again, without gdb\n",
+           result.failing->trace_dir.c_str());
     printf("  pyreplay events %s\n", result.failing->trace_dir.c_str());
     printf("  pyreplay replay %s\n", result.failing->trace_dir.c_str());
   }
@@ -127,6 +144,7 @@ int RunHunt(const HuntOptions& options) {
   request.name = options.name;
   request.tries = options.tries;
   request.jobs = options.jobs;
+  request.deep = !options.no_deep;
   if (options.min_free_mib >= 0) {
     request.min_free_bytes = static_cast<int64_t>(options.min_free_mib * (1 << 20));
   }
@@ -181,6 +199,8 @@ RegisterCommand kHunt({"hunt", "Record under chaos scheduling until the program 
       ->check(CLI::IsMember({"auto", "on", "off"}));
   app->add_option("--min-free", options->min_free_mib,
                   "Stop when less than this many MiB are free (default: the largest trace)");
+  app->add_flag("--no-deep", options->no_deep,
+                "Do not build the deep index (Python stacks) of the kept traces");
   app->add_option("command", options->command, "The program and its arguments (after --)");
   return [options] { return RunHunt(*options); };
 }});

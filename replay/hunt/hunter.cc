@@ -21,11 +21,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "nlohmann/json.hpp"
 #include "replay/common/atomic_file.h"
 #include "replay/common/status_macros.h"
+#include "replay/deep_index/deep_builder.h"
 #include "replay/index/event_index.h"
 #include "replay/record/recorder.h"
 #include "replay/record/rr_tool.h"
@@ -36,6 +38,9 @@ namespace {
 
 constexpr int64_t kMiB = 1 << 20;
 constexpr int64_t kFirstTryReserve = 16 * kMiB;
+// After the failing run is caught, at most this many more tries look for a passing run to compare
+// it with (when none passed before it). A program that always fails does not need more.
+constexpr int kPassingSearchTries = 6;
 
 std::string HuntName(const HuntRequest& request) {
   if (!request.name.empty()) return request.name;
@@ -55,16 +60,22 @@ std::string HumanBytes(uint64_t bytes) {
   return absl::StrCat(bytes / 1024, " KiB");
 }
 
-// LastLine is the last non-empty line of `text`, for error messages.
-std::string LastLine(absl::string_view text) {
-  text = absl::StripTrailingAsciiWhitespace(text);
-  size_t newline = text.rfind('\n');
-  return std::string(newline == absl::string_view::npos ? text : text.substr(newline + 1));
-}
-
 bool MentionsDiskFull(absl::string_view message) {
   return absl::StrContains(message, "No space left") || absl::StrContains(message, "ENOSPC") ||
          absl::StrContains(message, "Disk quota exceeded");
+}
+
+// TellingLine is the line of rr's output that best says why it failed, for error messages: one
+// that mentions a full disk, else the last line that is not part of rr's backtrace banner.
+std::string TellingLine(absl::string_view text) {
+  std::string last;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || absl::StartsWith(line, "===") || absl::StartsWith(line, "#")) continue;
+    if (MentionsDiskFull(line)) return std::string(line);
+    last = std::string(line);
+  }
+  return last;
 }
 
 // ProbeWritable creates and removes a file in `dir`: permission bits alone do not tell (root, a
@@ -178,7 +189,7 @@ absl::StatusOr<TryResult> RecordTry(const HuntRequest& request, const TrySpec& s
   absl::Time start = absl::Now();
   absl::StatusOr<RecordResult> recorded = Record(record);
   if (!recorded.ok()) {
-    std::string last = LastLine(output);
+    std::string last = TellingLine(output);
     return absl::Status(recorded.status().code(),
                         last.empty() ? recorded.status().message()
                                      : absl::StrCat(recorded.status().message(), " (rr: ", last,
@@ -225,6 +236,7 @@ struct HuntState {
   std::string root;
   std::string name;
   int next_number = 1;       // next try to start
+  int last_number = 0;       // the last try to start: tries, or fewer once a failure is caught
   int next_dir = 1;          // next <name>-<n> to consider
   std::set<std::string> allocated;
   bool stopping = false;
@@ -276,6 +288,7 @@ struct HuntState {
     p.finished = finished;
     p.running = running;
     p.failures = failures;
+    p.caught_at = failing && !passing ? failing->number : 0;
     p.elapsed = absl::Now() - start;
     return p;
   }
@@ -301,7 +314,7 @@ void Worker(HuntState& state) {
     TrySpec spec;
     {
       std::unique_lock lock(state.mu);
-      if (state.stopping || state.next_number > request.tries) break;
+      if (state.stopping || state.next_number > state.last_number) break;
       absl::StatusOr<uint64_t> free = FreeDiskBytes(state.root);
       uint64_t reserve = request.min_free_bytes >= 0
                              ? static_cast<uint64_t>(request.min_free_bytes)
@@ -361,10 +374,17 @@ void Worker(HuntState& state) {
         if (result->failed && !state.failing) {
           state.failing = *result;
           to_keep.emplace(*result, "failing");
-          state.StopLocked(HuntStop::kCaught, "");
+          if (state.passing) {
+            state.StopLocked(HuntStop::kCaught, "");
+          } else {
+            // Nothing to compare it with yet: a few more tries look for a passing run.
+            state.last_number =
+                std::min(state.last_number, state.next_number - 1 + kPassingSearchTries);
+          }
         } else if (!result->failed && !state.passing) {
           state.passing = *result;
           to_keep.emplace(*result, "passing");
+          if (state.failing) state.StopLocked(HuntStop::kCaught, "");
         } else {
           to_delete.push_back(result->trace_dir);
         }
@@ -399,6 +419,7 @@ absl::StatusOr<HuntResult> Hunt(const HuntRequest& request, const HuntCallbacks&
   state.root = request.output_root.empty() ? DefaultTracesRoot() : request.output_root;
   state.name = HuntName(request);
   state.next_dir = FirstFreeNumber(state.root, state.name);
+  state.last_number = request.tries;
   state.start = absl::Now();
   int jobs = std::min(request.jobs, request.tries);
   state.live_workers = jobs;
@@ -432,20 +453,38 @@ absl::StatusOr<HuntResult> Hunt(const HuntRequest& request, const HuntCallbacks&
   for (std::thread& t : workers) t.join();
 
   HuntResult result;
-  result.stop = state.stop.value_or(HuntStop::kExhausted);
+  result.stop = state.stop.value_or(state.failing ? HuntStop::kCaught : HuntStop::kExhausted);
   if (result.stop == HuntStop::kInterrupted && state.failing) result.stop = HuntStop::kCaught;
   result.reason = state.reason;
   result.failing = state.failing;
   result.passing = state.passing;
   result.progress = state.ProgressLocked();
   result.deleted = state.deleted;
-  // Index the kept traces now, so `events`, `diff` and `replay --goto` start at once.
+  // Index the kept traces now, so `events`, `diff` and `replay --goto` start at once. Not after
+  // Ctrl-C: the user wants out, and the indexes are built on first use anyway.
+  bool python = absl::StrContains(fs::path(request.command[0]).filename().string(), "python");
+  bool deep = request.deep && python && result.stop != HuntStop::kInterrupted;
+  result.deep_indexed = deep && (result.failing || result.passing);
   for (const std::optional<TryResult>* kept : {&result.failing, &result.passing}) {
-    if (!kept->has_value()) continue;
+    if (!kept->has_value() || result.stop == HuntStop::kInterrupted) continue;
     absl::StatusOr<EventIndex> index = LoadOrBuildIndex((*kept)->trace_dir);
     if (!index.ok() && result.index_warning.empty()) {
       result.index_warning = absl::StrCat("could not index ", (*kept)->trace_dir, ": ",
                                           index.status().message());
+    }
+    if (!index.ok() || !deep) {
+      result.deep_indexed = false;
+      continue;
+    }
+    DeepBuildOptions options;
+    options.pmu = request.pmu;
+    absl::StatusOr<DeepBuildResult> built = BuildAndWriteDeepIndex((*kept)->trace_dir, options);
+    if (!built.ok()) {
+      result.deep_indexed = false;
+      if (result.index_warning.empty()) {
+        result.index_warning = absl::StrCat("no Python stacks for ", (*kept)->trace_dir, ": ",
+                                            built.status().message());
+      }
     }
   }
   return result;

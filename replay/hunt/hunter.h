@@ -1,7 +1,8 @@
 // hunter.h: record a program again and again under rr's chaos scheduling until a run fails.
 //
 // Each try is a real `rr record --chaos` into its own trace folder <root>/<name>-<n>. The hunt
-// keeps the first failing trace and the first passing trace and deletes every other trace it made
+// keeps the first failing trace and the first passing trace (when the failure comes first, a few
+// more tries look for a passing run to compare it with) and deletes every other trace it made
 // as soon as that try ends, so disk use stays bounded. It only ever deletes folders it created
 // itself (a name that already exists is skipped, never reused). Up to `jobs` tries run at once.
 //
@@ -42,6 +43,9 @@ struct HuntRequest {
   // Stop before a try when less than this is free in output_root. Negative: automatic (the size
   // of the largest trace recorded so far, or 16 MiB before the first).
   int64_t min_free_bytes = -1;
+  // Also build the deep index (Python stacks, thread names) of the kept traces of a Python
+  // program, so `pyreplay diff` shows Python locations. One replay pass each, about 2 s.
+  bool deep = true;
 };
 
 // TryResult is one finished recording.
@@ -69,6 +73,7 @@ struct HuntProgress {
   int finished = 0;     // tries that ended (cancelled ones are not counted)
   int running = 0;
   int failures = 0;
+  int caught_at = 0;    // the failing try kept while the hunt still looks for a passing run, else 0
   absl::Duration elapsed;
   double FailureRate() const { return finished == 0 ? 0.0 : double(failures) / finished; }
   double RunsPerMinute() const;
@@ -82,6 +87,7 @@ struct HuntResult {
   HuntProgress progress;              // the final counts
   int deleted = 0;                    // traces made and deleted
   std::string index_warning;          // non-empty when a kept trace could not be indexed
+  bool deep_indexed = false;          // every kept trace has a deep index
 };
 
 // TrySpec is what one try records.

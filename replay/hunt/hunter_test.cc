@@ -75,6 +75,38 @@ TEST_F(HunterTest, KeepsTheFailingAndOnePassingTraceOnly) {
   EXPECT_TRUE(fs::exists(fs::path(result->failing->trace_dir) / "pyreplay" / "hunt.json"));
 }
 
+TEST_F(HunterTest, AFailureFirstLooksOnForAPassingRun) {
+  request_.tries = 20;
+  HuntCallbacks callbacks;
+  callbacks.recorder = FakeRecorder({1, 2, 3});
+  absl::StatusOr<HuntResult> result = Hunt(request_, callbacks);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->stop, HuntStop::kCaught);
+  ASSERT_TRUE(result->failing && result->passing);
+  EXPECT_EQ(result->failing->number, 1);
+  EXPECT_EQ(result->passing->number, 4);
+  EXPECT_EQ(result->progress.finished, 4);
+  EXPECT_EQ(result->progress.caught_at, 0);  // it found its passing run
+  EXPECT_EQ(Left(), (std::set<std::string>{result->failing->trace_dir,
+                                           result->passing->trace_dir}));
+}
+
+TEST_F(HunterTest, AlwaysFailingIsCaughtOnTheFirstTryAndEndsSoon) {
+  request_.tries = 100;
+  std::set<int> all;
+  for (int i = 1; i <= 100; ++i) all.insert(i);
+  HuntCallbacks callbacks;
+  callbacks.recorder = FakeRecorder(all);
+  absl::StatusOr<HuntResult> result = Hunt(request_, callbacks);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->stop, HuntStop::kCaught);
+  ASSERT_TRUE(result->failing);
+  EXPECT_FALSE(result->passing);
+  EXPECT_EQ(result->failing->number, 1);
+  EXPECT_LE(result->progress.finished, 10);  // a short search for a passing run, not 100 tries
+  EXPECT_EQ(Left(), std::set<std::string>{result->failing->trace_dir});
+}
+
 TEST_F(HunterTest, NeverFailingEndsAfterTheBudget) {
   request_.tries = 7;
   HuntCallbacks callbacks;

@@ -1,0 +1,277 @@
+"""End-to-end: `pyreplay hunt` catches the race session's lost update under rr's chaos scheduling,
+the kept trace replays to the same failure, and `pyreplay diff` points at the racing threads.
+
+Ground truth is what the recorded program printed about itself (each worker's native tid, what it
+read and wrote, the final count), saved by the hunt with the kept trace, and checked against
+real replays in gdb. Nothing is mocked.
+"""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import unittest
+
+from harness import PYREPLAY, PYTHON, SESSIONS, TempDirTestCase, pyreplay, replay_batch, whens
+
+RACE = os.path.join(SESSIONS, "race.py")
+TRIES = 20  # the race fails in about a third of chaos runs: P(no failure in 20) < 0.1%
+
+
+def hunt_record(trace):
+    with open(os.path.join(trace, "pyreplay", "hunt.json")) as f:
+        return json.load(f)
+
+
+def worker_tids(output):
+    """{name: tid} from the program's own lines `race: worker-0 tid 4012 read 0 wrote 1`."""
+    return {m.group(1): int(m.group(2))
+            for m in re.finditer(r"^race: (worker-\d) tid (\d+) read", output, re.M)}
+
+
+class HuntRaceTest(TempDirTestCase):
+    """One real hunt on scripts/sessions/race.py, checked from every side."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.out = os.path.join(cls.workdir, "hunt")
+        cls.proc = pyreplay("hunt", "--tries", str(TRIES), "-o", cls.out, "--", PYTHON, RACE,
+                            timeout=240)
+        cls.kept = sorted(os.listdir(cls.out)) if os.path.isdir(cls.out) else []
+        cls.failing = cls.passing = None
+        for name in cls.kept:
+            trace = os.path.join(cls.out, name)
+            record = hunt_record(trace)
+            if record["role"] == "failing":
+                cls.failing, cls.failing_record = trace, record
+            else:
+                cls.passing, cls.passing_record = trace, record
+
+    def setUp(self):
+        self.assertEqual(self.proc.returncode, 0, self.proc.stdout + self.proc.stderr)
+        self.assertIsNotNone(self.failing, self.proc.stdout)
+
+    def test_catches_the_lost_update_within_its_budget(self):
+        self.assertRegex(self.proc.stdout, r"caught a failing run on try (\d+)")
+        tries = int(re.search(r"on try (\d+)", self.proc.stdout).group(1))
+        self.assertLessEqual(tries, TRIES)
+        record = self.failing_record
+        self.assertEqual(record["exit_code"], 1)
+        self.assertIn("race: lost update: counter = 1, expected 2", record["output"])
+        tids = worker_tids(record["output"])
+        self.assertEqual(set(tids), {"worker-0", "worker-1"})
+        # Both workers read the same value: the program's own account of the lost update.
+        reads = re.findall(r"read (\d+) wrote (\d+)", record["output"])
+        self.assertEqual(reads, [("0", "1"), ("0", "1")])
+
+    def test_keeps_only_the_failing_and_one_passing_trace(self):
+        self.assertEqual(len(self.kept), 2, self.kept)
+        self.assertIsNotNone(self.passing)
+        self.assertEqual(self.passing_record["exit_code"], 0)
+        self.assertIn("race: ok: counter = 2", self.passing_record["output"])
+        self.assertIn("failing trace: %s" % self.failing, self.proc.stdout)
+        self.assertIn("passing trace: %s" % self.passing, self.proc.stdout)
+        deleted = int(re.search(r"(\d+) other traces? deleted", self.proc.stdout).group(1))
+        tries = int(re.search(r"\((?:exit status \d+); (\d+) tries", self.proc.stdout).group(1))
+        self.assertEqual(deleted, tries - 2)
+        # Indexed, with the next commands to run.
+        for trace in (self.failing, self.passing):
+            self.assertTrue(os.path.exists(os.path.join(trace, "pyreplay", "index")))
+            self.assertTrue(os.path.exists(os.path.join(trace, "pyreplay", "deep")))
+        self.assertIn("pyreplay diff %s %s" % (self.passing, self.failing), self.proc.stdout)
+        self.assertIn("pyreplay replay %s" % self.failing, self.proc.stdout)
+
+    def test_shows_progress(self):
+        lines = [l for l in self.proc.stderr.splitlines() if re.match(r"pyreplay: try \d+ ", l)]
+        self.assertGreaterEqual(len(lines), 2)
+        self.assertRegex(lines[-1], r"\d+/%d tries, \d+ running, \d+ failed \(\d+%%\), "
+                                    r"[\d.]+ runs/min" % TRIES)
+
+    def test_failing_trace_replays_to_the_same_failure_twice(self):
+        record = self.failing_record
+        expected = [l for l in record["output"].splitlines() if l.startswith("race:")]
+        for _ in range(2):
+            # Replay to the end: the program's last act is exit_group(status) in the main process.
+            proc = replay_batch(self.failing, ["continue", "p $orig_rax", "p $rdi"])
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            lines = [l for l in proc.stdout.splitlines() if l.startswith("race:")]
+            self.assertEqual(lines, expected)
+            values = re.findall(r"^\$\d+ = (-?\d+)$", proc.stdout, re.M)
+            self.assertEqual(values, ["231", str(record["exit_code"])], proc.stdout)  # exit_group
+        autopilot = pyreplay("replay", self.failing, "--autopilot", timeout=120)
+        self.assertEqual([l for l in autopilot.stdout.splitlines() if l.startswith("race:")],
+                         expected)
+
+    def diff(self):
+        proc = pyreplay("diff", self.passing, self.failing, "--json", check=True)
+        return json.loads(proc.stdout)
+
+    def test_diff_names_the_two_racing_threads(self):
+        diff = self.diff()
+        tids = worker_tids(self.failing_record["output"])
+        first = diff["first"]
+        self.assertIsNotNone(first)
+        self.assertEqual(first["kind"], "reordering")
+        involved = {first["first"]["failing"]["tid"], first["second"]["failing"]["tid"]}
+        self.assertEqual(involved, set(tids.values()), first)
+        # Matched by Python name (the hunt built the deep indexes): labels say which worker.
+        names = {first["first"]["label"].split()[0], first["second"]["label"].split()[0]}
+        self.assertEqual(names, {"worker-0", "worker-1"})
+        passing_tids = worker_tids(self.passing_record["output"])
+        for moment in (first["first"], first["second"]):
+            name = moment["label"].split()[0]
+            self.assertEqual(moment["failing"]["tid"], tids[name])
+            self.assertEqual(moment["passing"]["tid"], passing_tids[name])
+            self.assertRegex(moment["failing"].get("python", ""), r"^race\.py:\d+ in ")
+        # The run ahead got there first in the failing run, the other one in the passing run.
+        self.assertLess(first["first"]["failing"]["event"], first["second"]["failing"]["event"])
+        self.assertLess(first["second"]["passing"]["event"], first["first"]["passing"]["event"])
+        self.assertEqual(first["failing_event"], first["first"]["failing"]["event"])
+        text = pyreplay("diff", self.passing, self.failing, check=True).stdout
+        self.assertIn("pyreplay replay %s --goto %d" % (self.failing, first["failing_event"]),
+                      text)
+
+    def test_goto_at_the_divergence_lands_in_a_racing_thread(self):
+        diff = self.diff()
+        event = diff["first"]["failing_event"]
+        tids = worker_tids(self.failing_record["output"])
+        proc = replay_batch(self.failing, ["when", "info threads"], extra=["--goto", str(event)])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(whens(proc.stdout)[-1], event)
+        current = re.search(r"^\* \d+\s+Thread \d+\.(\d+)", proc.stdout, re.M)
+        self.assertIsNotNone(current, proc.stdout)
+        self.assertIn(int(current.group(1)), tids.values())
+        self.assertEqual(int(current.group(1)), diff["first"]["first"]["failing"]["tid"])
+
+    def test_diff_refuses_runs_of_different_programs(self):
+        other = os.path.join(self.workdir, "other")
+        pyreplay("record", "-o", other, "--", PYTHON, "-c", "print('other')", check=True)
+        proc = pyreplay("diff", self.passing, other)
+        self.assertEqual(proc.returncode, 1)
+        self.assertRegex(proc.stderr, r"^pyreplay: error: these are runs of different programs")
+        self.assertEqual(len(proc.stderr.strip().splitlines()), 1)
+
+
+class HuntEdgesTest(TempDirTestCase):
+    """Programs that never or always fail, and bad input."""
+
+    def script(self, name, text):
+        path = os.path.join(self.workdir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_a_program_that_never_fails_ends_after_its_tries(self):
+        ok = self.script("never.py", "print('never fails')\n")
+        out = os.path.join(self.workdir, "never")
+        proc = pyreplay("hunt", "--tries", "3", "--no-deep", "-o", out, "--", PYTHON, ok)
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+        self.assertIn("no failing run in 3 tries (3 tries, 0 failed", proc.stdout)
+        self.assertIn("every run passed under chaos scheduling", proc.stdout)
+        self.assertEqual(len(os.listdir(out)), 1)  # the one passing trace
+
+    def test_a_program_that_always_fails_is_caught_on_the_first_try(self):
+        bad = self.script("always.py", "import sys\nprint('always fails')\nsys.exit(3)\n")
+        out = os.path.join(self.workdir, "always")
+        proc = pyreplay("hunt", "--tries", "50", "--no-deep", "-o", out, "--", PYTHON, bad)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("caught a failing run on try 1 (exit status 3;", proc.stdout)
+        self.assertIn("no passing run to compare with", proc.stdout)
+        self.assertEqual(os.listdir(out), ["always-1"])
+        self.assertEqual(hunt_record(os.path.join(out, "always-1"))["exit_code"], 3)
+
+    def test_output_condition(self):
+        prog = self.script("says.py", "print('Traceback (most recent call last): fake')\n")
+        out = os.path.join(self.workdir, "says")
+        proc = pyreplay("hunt", "--tries", "2", "--no-deep", "--until", "output~Traceback",
+                        "-o", out, "--", PYTHON, prog)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("caught a failing run on try 1 (exit status 0;", proc.stdout)
+
+    def test_ctrl_c_stops_cleanly_and_keeps_what_was_caught(self):
+        slow = self.script("slow.py", "import time\ntime.sleep(0.3)\nprint('slow but fine')\n")
+        out = os.path.join(self.workdir, "slow")
+        env = dict(os.environ, NO_COLOR="1")
+        proc = subprocess.Popen([PYREPLAY, "hunt", "--tries", "1000", "--jobs", "2", "--no-deep",
+                                 "-o", out, "--", PYTHON, slow], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env)
+        for line in proc.stderr:
+            if re.match(r"pyreplay: try \d+ passed", line):
+                break
+        proc.send_signal(signal.SIGINT)  # what Ctrl-C sends (to the foreground group's leader)
+        stdout, stderr = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 130, stdout + stderr)
+        self.assertRegex(stdout, r"pyreplay: interrupted \(\d+ tries, 0 failed")
+        self.assertIn("passing trace: ", stdout)
+        self.assertEqual(len(os.listdir(out)), 1, os.listdir(out))  # running tries were removed
+        kept = os.path.join(out, os.listdir(out)[0])
+        self.assertEqual(hunt_record(kept)["role"], "passing")
+
+    def assertUsageError(self, args, pattern):
+        proc = pyreplay("hunt", *args)
+        self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, proc.stderr)
+        self.assertRegex(lines[0], r"^pyreplay: error: " + pattern)
+
+    def test_bad_input(self):
+        out = os.path.join(self.workdir, "bad")
+        self.assertUsageError(["-o", out, "--", "/no/such/program"], r"cannot hunt: .*/no/such")
+        self.assertUsageError(["-o", out, "--", PYTHON, "/no/such/script.py"],
+                              r"cannot hunt: the script /no/such/script.py does not exist")
+        self.assertUsageError(["--tries", "0", "-o", out, "--", PYTHON, RACE],
+                              r"--tries must be at least 1 \(got 0\)")
+        self.assertUsageError(["--until", "exit>0", "-o", out, "--", PYTHON, RACE], r".*exit>0")
+        self.assertUsageError(["--until", "output~(", "-o", out, "--", PYTHON, RACE], r".*")
+        a_file = self.script("not-a-folder", "")
+        self.assertUsageError(["-o", os.path.join(a_file, "traces"), "--", PYTHON, RACE],
+                              r"cannot write traces to .*not-a-folder/traces")
+        self.assertFalse(os.path.exists(out))
+
+    def tmpfs(self, size):
+        mount = tempfile.mkdtemp(prefix="hunt-tmpfs-", dir=self.workdir)
+        proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s" % size, "tmpfs", mount],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            self.fail("this test mounts a small tmpfs and must run as root: %s" % proc.stderr)
+        self.addCleanup(subprocess.run, ["umount", mount])
+        return mount
+
+    def test_a_disk_that_fills_up_stops_the_hunt_and_keeps_the_catch(self):
+        # The first run fails; the next ones (looking for a passing run) read 4 MiB of random
+        # data, which rr must save, and the 2.5 MiB file system fills up under them.
+        prog = self.script("fill.py", """import os, sys
+marker = sys.argv[1]
+if not os.path.exists(marker):
+    open(marker, "w").close()
+    print("fill: first run fails")
+    sys.exit(1)
+with open("/dev/urandom", "rb") as f:
+    print("fill: read %d bytes" % len(f.read(4 << 20)))
+""")
+        mount = self.tmpfs("2500k")
+        marker = os.path.join(self.workdir, "fill-marker")
+        proc = pyreplay("hunt", "--tries", "10", "--no-deep", "--min-free", "0", "-o", mount,
+                        "--", PYTHON, prog, marker)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("caught a failing run on try 1", proc.stdout)
+        self.assertRegex(proc.stderr, r"pyreplay: error: stopped the hunt: the disk filled up "
+                                      r"while recording try 2 in .*ENOSPC")
+        self.assertEqual(os.listdir(mount), ["fill-1"])  # the partial trace is gone
+        again = pyreplay("replay", os.path.join(mount, "fill-1"), "--autopilot", timeout=120)
+        self.assertIn("fill: first run fails", again.stdout)
+
+    def test_too_little_space_stops_before_recording(self):
+        mount = self.tmpfs("1m")
+        proc = pyreplay("hunt", "--tries", "10", "--no-deep", "-o", mount, "--", PYTHON, RACE)
+        self.assertEqual(proc.returncode, 3, proc.stdout + proc.stderr)
+        self.assertRegex(proc.stderr, r"pyreplay: error: stopped the hunt: the disk is full: "
+                                      r"only .* free in .*, and a trace needs about 16 MiB")
+        self.assertEqual(os.listdir(mount), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
