@@ -212,7 +212,14 @@ def syscall_pc(site):
 
 def land_at_event(site):
     """Moves to the instant event `site` begins, in its thread: for a syscall, at its `syscall`
-    instruction with `when` == the event. Returns a note about how, for people."""
+    instruction with `when` == the event. Returns a note about how, for people.
+
+    This session's checkpoint at that event is used as is. Otherwise rr's `run` lands there: it
+    starts from the nearest of its checkpoints before the target (every landing and mark made
+    one, see Checkpoints), or from the current state when that is closer, and replays forward.
+    Continuing from an earlier point with a breakpoint on the `syscall` instruction does not: the
+    traced syscalls run in rr's own page (0x70000000), and in our tests such a breakpoint never
+    stopped the replay there; the run went on to the end."""
     event, tid = site["event"], site["tid"]
     key = ("event", event)
     if key in CHECKPOINTS.by_key:

@@ -12,7 +12,7 @@ import subprocess
 import unittest
 
 import harness
-from harness import TempDirTestCase, record_session, replay_batch, whens
+from harness import TempDirTestCase, pyreplay, record_session, replay_batch, whens
 
 DUMP_LINE = re.compile(r"global_time:(\d+), event:`SYSCALL: (\w+)' \(state:(\w+)\) tid:(\d+)")
 REGS_PY = ("python import json, gdb; f = gdb.newest_frame(); "
@@ -27,6 +27,12 @@ def rr_syscalls(trace_dir):
                          check=True).stdout
     return [(int(m.group(1)), m.group(2), m.group(3), int(m.group(4)))
             for m in DUMP_LINE.finditer(out)]
+
+
+def microarch():
+    """The CPU model no-PMU mode names to rr (replay/record/pmu_mode.cc does the same)."""
+    with open("/proc/cpuinfo") as f:
+        return "AMD Zen" if "AuthenticAMD" in f.read() else "Intel Skylake"
 
 
 def states(output):
@@ -135,16 +141,58 @@ class PluginOnSocketsTest(TempDirTestCase):
         self.assertNotIn(self.connects[0][0], listed)
 
     def test_help_and_completion(self):
-        proc = self.replay(["help pyr goto", "help pyr next", "help pyr mark",
-                            "complete pyr next con", "complete pyr events --thread ",
-                            "complete pyr g"])
+        usages = {
+            "goto": "Usage: pyr goto N | @MARK | +K | -K",
+            "next": "Usage: pyr next [KIND] [--thread TID]",
+            "prev": "Usage: pyr prev [KIND] [--thread TID]",
+            "follow": "Usage: pyr follow",
+            "where": "Usage: pyr where",
+            "events": "Usage: pyr events [KIND] [--thread TID]",
+            "mark": "Usage: pyr mark NAME [NOTE...]",
+            "marks": "Usage: pyr marks",
+            "unmark": "Usage: pyr unmark NAME",
+            "index": "Usage: pyr index",
+            "bt": "Usage: pyr bt [--all]",
+            "list": "Usage: pyr list [CONTEXT]",
+        }
+        pyreplay("marks", self.trace, "add", "completion-mark", "--event",
+                 str(self.connects[0][0]), check=True)
+        try:
+            proc = self.replay(["help pyr %s" % name for name in usages] + [
+                "complete pyr next con", "complete pyr prev th", "complete pyr events --thread ",
+                "complete pyr g", "complete pyr goto @compl", "complete pyr unmark comp"])
+        finally:
+            pyreplay("marks", self.trace, "rm", "completion-mark", check=True)
         out = proc.stdout
-        self.assertIn("Usage: pyr goto N | @MARK | +K | -K", out)
-        self.assertIn("Usage: pyr next [KIND] [--thread TID]", out)
-        self.assertIn("Usage: pyr mark NAME [NOTE...]", out)
-        self.assertIn("pyr next connect", out)
-        self.assertIn("pyr goto", out)
-        self.assertIn("pyr events --thread %d" % self.rec.truth["main_tid"], out)
+        for name, usage in usages.items():
+            self.assertIn(usage, out, "help pyr %s" % name)
+        self.assertNotIn("Undefined", out + proc.stderr)
+        lines = set(out.splitlines())
+        self.assertIn("pyr next connect", lines)
+        self.assertIn("pyr prev thread", lines)
+        self.assertIn("pyr goto", lines)
+        for tid in {t for _, t in self.connects} | {self.rec.truth["main_tid"]}:
+            self.assertIn("pyr events --thread %d" % tid, lines)
+        self.assertIn("pyr goto @completion-mark", lines)
+        self.assertIn("pyr unmark completion-mark", lines)
+
+    def test_no_index_offers_to_build_it(self):
+        index = os.path.join(self.trace, "pyreplay", "index")
+        saved = index + ".saved-by-test"
+        os.rename(index, saved)
+        try:
+            proc = self.replay(["pyr next connect", "when", "pyr index", "pyr events connect"])
+            out = proc.stdout + proc.stderr
+            self.assertIn("has no event index yet (pyreplay/index); build it now with `pyr index`",
+                          out)
+            self.assertEqual(out.count("no event index yet"), 1, out)  # said once, not per command
+            self.assertEqual(whens(proc.stdout), [self.connects[0][0]])
+            self.assertRegex(out, r"Indexed .*: \d+ events in .*pyreplay/index")
+            self.assertTrue(os.path.exists(index))
+            again = self.replay(["pyr events connect"])
+            self.assertNotIn("event index", again.stdout + again.stderr)
+        finally:
+            os.replace(saved, index)
 
     def test_bad_input_is_one_clear_line(self):
         proc = self.replay(["pyr goto 99999999", "pyr goto @no-such-mark", "pyr events bogus",
@@ -170,7 +218,7 @@ class PluginOnSocketsTest(TempDirTestCase):
         env.pop("PYREPLAY_TRACE", None)
         env["LD_PRELOAD"] = os.path.join(layout, "libpyreplay_nopmu.so")
         proc = subprocess.run(
-            ["timeout", "180", "rr", "--microarch", "AMD Zen", "replay", self.trace, "--",
+            ["timeout", "180", "rr", "--microarch", microarch(), "replay", self.trace, "--",
              "-iex", "set confirm off", "-ex", "", "-ex", "source " + os.path.join(layout, "load.py"),
              "-ex", "pyr goto %d" % event, "-ex", "when", "-batch"],
             capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
