@@ -95,10 +95,17 @@ def here():
 # --- Checkpoints -----------------------------------------------------------------------------
 
 class Checkpoints:
-    """rr checkpoints this session made, keyed by what they stand for."""
+    """rr checkpoints this session made, keyed by what they stand for.
+
+    rr's `run N` starts from the latest checkpoint before event N (explicit ones included), so
+    every landing leaves one and later jumps near it replay only the gap. Each checkpoint keeps
+    forked copies of the traced processes, so the oldest event checkpoints are deleted beyond
+    MAX_EVENT_CHECKPOINTS; marks keep theirs."""
+
+    MAX_EVENT_CHECKPOINTS = 40
 
     def __init__(self):
-        self.by_key = {}   # key -> (checkpoint id, when)
+        self.by_key = {}   # key -> (checkpoint id, when), oldest first
 
     def make(self, key):
         if key in self.by_key:
@@ -107,8 +114,18 @@ class Checkpoints:
         m = re.search(r"Checkpoint (\d+)", out)
         if m:
             self.by_key[key] = (int(m.group(1)), when())
+            self._trim()
             return int(m.group(1))
         return None
+
+    def _trim(self):
+        events = [k for k in self.by_key if k[0] == "event"]
+        for key in events[:max(0, len(events) - self.MAX_EVENT_CHECKPOINTS)]:
+            ckpt, _ = self.by_key.pop(key)
+            try:
+                _quiet("delete checkpoint %d" % ckpt)
+            except gdb.error:
+                pass
 
     def restart(self, key):
         ckpt, _ = self.by_key[key]

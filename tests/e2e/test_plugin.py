@@ -21,6 +21,15 @@ REGS_PY = ("python import json, gdb; f = gdb.newest_frame(); "
            "'insn': bytes(gdb.selected_inferior().read_memory(int(f.pc()), 2)).hex()}))")
 
 
+SNAPSHOT_PY = ("python import json, gdb; from pyreplay_gdb import motion; "
+               "print('SNAP ' + json.dumps({'when': motion.when(), 'tid': motion.current_tid(), "
+               "'regs': motion.registers()}))")
+
+
+def snapshots(output):
+    return [json.loads(l[5:]) for l in output.splitlines() if l.startswith("SNAP ")]
+
+
 def rr_syscalls(trace_dir):
     """[(event, name, state, tid)] of the syscall frames, as `rr dump` prints them."""
     out = subprocess.run(["rr", "dump", trace_dir], capture_output=True, text=True, timeout=120,
@@ -46,7 +55,7 @@ class PluginOnSocketsTest(TempDirTestCase):
         super().setUpClass()
         cls.rec = record_session("sockets", cls.workdir)
         cls.trace = cls.rec.trace_dir
-        calls = rr_syscalls(cls.trace)
+        cls.calls = calls = rr_syscalls(cls.trace)
         cls.connects = [(e, tid) for e, name, state, tid in calls
                         if name == "connect" and state == "ENTERING_SYSCALL"]
         cls.accepts = [(e, tid) for e, name, state, tid in calls
@@ -132,6 +141,23 @@ class PluginOnSocketsTest(TempDirTestCase):
         self.assertGreater(w[0], first)
         self.assertLessEqual(w[0], second)
         self.assertEqual(w[1], first)
+
+    def test_backward_jump_from_a_checkpoint_lands_exactly(self):
+        # Visit a connect (a checkpoint is made there), go past the target, then jump back to
+        # the next syscall after that connect: rr starts from the checkpoint, not from the start.
+        behind, past = self.connects[-2][0], self.connects[-1][0]
+        near = min(e for e, _, state, _ in self.calls if state == "ENTERING_SYSCALL" and
+                   behind < e < past)
+        warm = self.replay(["pyr goto %d" % behind, "pyr goto %d" % past, "pyr goto %d" % near,
+                            SNAPSHOT_PY, "info checkpoints"])
+        cold = self.replay(["pyr goto %d" % near, SNAPSHOT_PY])
+        got, want = snapshots(warm.stdout), snapshots(cold.stdout)
+        self.assertEqual(len(want), 1, cold.stdout[-2000:] + cold.stderr[-2000:])
+        self.assertEqual(want[0]["when"], near)
+        self.assertEqual(got, want, warm.stdout[-3000:])  # when, tid and every general register
+        self.assertGreaterEqual(len(want[0]["regs"]), 20)
+        # rr holds the checkpoints of the three landings.
+        self.assertEqual(len(re.findall(r"^\d+\s", warm.stdout, re.M)), 3, warm.stdout[-2000:])
 
     def test_events_by_thread(self):
         tid = self.connects[1][1]
