@@ -17,6 +17,7 @@ namespace pyreplay {
 [[noreturn]] void RaiseStatus(const absl::Status& status);
 
 void BindErrors(pybind11::module_& m);
+void BindIndex(pybind11::module_& m);
 void BindMarks(pybind11::module_& m);
 void BindPositions(pybind11::module_& m);
 void BindPyFrames(pybind11::module_& m);

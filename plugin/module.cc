@@ -6,6 +6,7 @@
 PYBIND11_MODULE(_pyreplay, m) {
   m.doc() = "pyreplay's core library (marks, positions, index) for the gdb plugin";
   pyreplay::BindErrors(m);
+  pyreplay::BindIndex(m);
   pyreplay::BindMarks(m);
   pyreplay::BindPositions(m);
   pyreplay::BindPyFrames(m);

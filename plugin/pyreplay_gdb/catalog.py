@@ -81,17 +81,30 @@ class Catalog:
                 and (tid is None or e["tid"] == tid)]
 
 
-def _index_note(trace):
-    """A hint when the trace has no event index file yet (issue 4's `pyreplay index`)."""
-    if os.path.exists(os.path.join(trace, "pyreplay", "index")):
+def index_note(trace):
+    """An offer to build the event index when the trace has none (or a stale one), else None."""
+    try:
+        freshness = core.core().index_freshness(trace)
+    except Exception:  # a trace we cannot judge: say nothing here, the commands will
         return None
-    return ("pyr: note: %s has no event index file yet (pyreplay/index); build it with "
-            "`pyreplay events %s` — meanwhile pyr reads rr's events stream directly" %
-            (trace, trace))
+    if freshness == "fresh":
+        return None
+    what = "no event index yet" if freshness == "missing" else "a stale event index"
+    return ("pyr: note: %s has %s (pyreplay/index); build it now with `pyr index` (no replay, "
+            "a few seconds), or outside gdb with `pyreplay index %s`. Until then pyr reads rr's "
+            "events stream directly." % (trace, what, trace))
+
+
+_noted = set()
 
 
 def catalog():
     trace = core.trace_dir()
+    if trace not in _noted:
+        _noted.add(trace)
+        note = index_note(trace)
+        if note:
+            print(note)
     if trace not in _cache:
         raw = core.call(core.core().event_sites, trace)
         sites = [{"event": r[0], "tid": r[1], "phase": r[2], "syscall": r[3], "rip": r[4],

@@ -1,6 +1,8 @@
 """`pyr goto`, `pyr next`, `pyr prev`, `pyr follow`, `pyr where`, `pyr events`: moving between
 indexed thread and socket events."""
 
+import os
+
 import gdb
 
 from . import catalog as cat
@@ -131,8 +133,7 @@ def _step(pool, k):
         behind = [e for e in pool if e["event"] < w]
     if k > 0:
         if len(ahead) < k:
-            raise PyrError("pyr: no %s indexed event after event %s" %
-                           ("further" if ahead else "matching", w))
+            raise PyrError("pyr: no further indexed event after event %s" % w)
         return ahead[k - 1]["event"]
     if len(behind) < -k:
         raise PyrError("pyr: no matching indexed event before event %s" % w)
@@ -141,6 +142,9 @@ def _step(pool, k):
 
 def _complete_goto(text, word):
     word = word or ""
+    if text.endswith("@" + word) and not word.startswith("@"):
+        # gdb breaks words at '@': complete the name after it.
+        return core.complete_words(word, core.mark_names())
     if word.startswith("@"):
         return ["@" + n for n in core.mark_names() if ("@" + n).startswith(word)]
     return core.complete_words(word, ["@" + n for n in core.mark_names()])
@@ -189,11 +193,23 @@ def _kind_thread_args(argv, what):
     return kind, tid
 
 
+def _trace_thread_ids():
+    """Every thread of the recording (not only those alive now), for completion."""
+    tids = set(core.thread_ids())
+    try:
+        tids.update(str(e["tid"]) for e in cat.catalog().events)
+        tids.update(str(e["result"]) for e in cat.catalog().events
+                    if e["kind"] == "thread" and e["result"])
+    except Exception:  # completion must never fail loudly
+        pass
+    return sorted(tids, key=int)
+
+
 def _complete_kind_thread(text, word):
     words = text.split()
     if len(words) >= 1 and (words[-1] == "--thread" and not word or
                             len(words) >= 2 and words[-2] == "--thread" and word):
-        return core.complete_words(word, core.thread_ids())
+        return core.complete_words(word, _trace_thread_ids())
     return core.complete_words(word, list(cat.KINDS) + ["--thread"])
 
 
@@ -312,3 +328,19 @@ KIND is one of thread, socket, bind, listen, connect, accept. Without it, every 
     if not chosen:
         out.append("(no indexed events match)")
     print("\n".join(out))
+
+
+@command("index")
+def index(argv):
+    """Build (or rebuild) the trace's event index, with no replay.
+
+Usage: pyr index
+
+Reads rr's `events` and `tasks` streams and saves the index of thread and socket events in
+<trace>/pyreplay/index, as `pyreplay index TRACE` does. pyr offers this when the trace has no
+index yet, or a stale one (the trace was re-recorded)."""
+    if argv:
+        raise PyrError("pyr index: takes no arguments")
+    trace = core.trace_dir()
+    count = core.call(core.core().build_index, trace)
+    print("Indexed %s: %d events in %s" % (trace, count, os.path.join(trace, "pyreplay", "index")))

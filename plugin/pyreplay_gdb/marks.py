@@ -123,8 +123,17 @@ def goto_mark(name, quiet=False):
     if not name:
         raise PyrError("pyr goto: @ needs a mark name, for example @before-connect")
     m = core.call(core.mark_store().find, name)
-    motion.land_at_position(m["position"], _checkpoint_key(m["name"]))
     from . import events
+    position = m["position"]
+    if not position["registers"]:
+        # A mark made outside gdb (`pyreplay marks add --event N`) is the start of its event.
+        events.goto_event(position["event"], quiet=True)
+        if motion.current_tid() != position["tid"]:
+            raise PyrError("pyr: mark %s is in thread %d, but event %d is in thread %d here; was "
+                           "the trace re-recorded?" % (m["name"], position["tid"],
+                                                       position["event"], motion.current_tid()))
+    else:
+        motion.land_at_position(position, _checkpoint_key(m["name"]))
     events._landed["at"] = motion.here()
     if not quiet:
         print("\n".join(["Mark %s%s" % (m["name"], ": " + m["note"] if m["note"] else "")] +

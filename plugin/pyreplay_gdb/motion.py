@@ -95,10 +95,17 @@ def here():
 # --- Checkpoints -----------------------------------------------------------------------------
 
 class Checkpoints:
-    """rr checkpoints this session made, keyed by what they stand for."""
+    """rr checkpoints this session made, keyed by what they stand for.
+
+    rr's `run N` starts from the latest checkpoint before event N (explicit ones included), so
+    every landing leaves one and later jumps near it replay only the gap. Each checkpoint keeps
+    forked copies of the traced processes, so the oldest event checkpoints are deleted beyond
+    MAX_EVENT_CHECKPOINTS; marks keep theirs."""
+
+    MAX_EVENT_CHECKPOINTS = 40
 
     def __init__(self):
-        self.by_key = {}   # key -> (checkpoint id, when)
+        self.by_key = {}   # key -> (checkpoint id, when), oldest first
 
     def make(self, key):
         if key in self.by_key:
@@ -107,8 +114,18 @@ class Checkpoints:
         m = re.search(r"Checkpoint (\d+)", out)
         if m:
             self.by_key[key] = (int(m.group(1)), when())
+            self._trim()
             return int(m.group(1))
         return None
+
+    def _trim(self):
+        events = [k for k in self.by_key if k[0] == "event"]
+        for key in events[:max(0, len(events) - self.MAX_EVENT_CHECKPOINTS)]:
+            ckpt, _ = self.by_key.pop(key)
+            try:
+                _quiet("delete checkpoint %d" % ckpt)
+            except gdb.error:
+                pass
 
     def restart(self, key):
         ckpt, _ = self.by_key[key]
@@ -212,7 +229,14 @@ def syscall_pc(site):
 
 def land_at_event(site):
     """Moves to the instant event `site` begins, in its thread: for a syscall, at its `syscall`
-    instruction with `when` == the event. Returns a note about how, for people."""
+    instruction with `when` == the event. Returns a note about how, for people.
+
+    This session's checkpoint at that event is used as is. Otherwise rr's `run` lands there: it
+    starts from the nearest of its checkpoints before the target (every landing and mark made
+    one, see Checkpoints), or from the current state when that is closer, and replays forward.
+    Continuing from an earlier point with a breakpoint on the `syscall` instruction does not: the
+    traced syscalls run in rr's own page (0x70000000), and in our tests such a breakpoint never
+    stopped the replay there; the run went on to the end."""
     event, tid = site["event"], site["tid"]
     key = ("event", event)
     if key in CHECKPOINTS.by_key:

@@ -1,6 +1,11 @@
 // `pyreplay marks TRACE [list|add|rm|recover]`: the marks saved with a trace, outside gdb. The
 // same store as gdb's `pyr mark`, `pyr marks` and `pyr unmark`.
+//
+// Each operation is one CLI11 subcommand of `marks`, set up by one function below and listed in
+// kOperations; another operation (merge, export, import) is one more function and one more line
+// there.
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -18,14 +23,20 @@
 namespace pyreplay::cli {
 namespace {
 
-struct MarksRequest {
+// MarksContext is what every operation shares: the trace (the parent's positional) and --json.
+struct MarksContext {
   std::string trace;
-  std::string action = "list";
-  std::string name;
-  std::string note;
-  std::string author;
-  uint64_t event = 0;
   bool json = false;
+};
+using Context = std::shared_ptr<MarksContext>;
+
+// An operation's setup adds its options to its sub-app and returns what runs it.
+using MarksRun = std::function<absl::Status()>;
+struct MarksOperation {
+  const char* name;
+  const char* summary;
+  const char* usage;  // the whole command line, since CLI11 shows only the subcommand's part
+  std::function<MarksRun(CLI::App*, Context)> setup;
 };
 
 void PrintMark(const Mark& m) {
@@ -37,43 +48,31 @@ void PrintMark(const Mark& m) {
   if (!m.note.empty()) printf("%-20s %s\n", "", m.note.c_str());
 }
 
-absl::Status RunMarks(const MarksRequest& request) {
-  RETURN_IF_ERROR(CheckTraceDir(request.trace));
-  MarkStore store(request.trace);
-  if (request.action == "list") {
-    ASSIGN_OR_RETURN(std::vector<Mark> marks, store.List());
-    if (request.json) {
-      printf("%s\n", MarksToJson(marks).dump(2).c_str());
-    } else if (marks.empty()) {
-      printf("No marks in %s.\n", request.trace.c_str());
-    } else {
-      for (const Mark& m : marks) PrintMark(m);
-    }
-    return absl::OkStatus();
+absl::Status ListMarks(const MarksContext& context) {
+  ASSIGN_OR_RETURN(std::vector<Mark> marks, MarkStore(context.trace).List());
+  if (context.json) {
+    printf("%s\n", MarksToJson(marks).dump(2).c_str());
+  } else if (marks.empty()) {
+    printf("No marks in %s.\n", context.trace.c_str());
+  } else {
+    for (const Mark& m : marks) PrintMark(m);
   }
-  if (request.action == "recover") {
-    ASSIGN_OR_RETURN(std::string aside, store.Recover());
-    if (aside.empty()) {
-      printf("The marks of %s are fine; nothing to recover.\n", request.trace.c_str());
-    } else {
-      printf("Moved the corrupt marks file to %s and restored the last good state.\n",
-             aside.c_str());
-    }
-    return absl::OkStatus();
-  }
-  if (request.name.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("`marks ", request.action, "` needs a NAME"));
-  }
-  if (request.action == "rm") {
-    ASSIGN_OR_RETURN(Mark removed, store.Remove(request.name));
-    if (request.json) {
-      printf("%s\n", MarkToJson(removed).dump(2).c_str());
-    } else {
-      printf("Removed mark %s (%s).\n", removed.name.c_str(), FormatPosition(removed.position).c_str());
-    }
-    return absl::OkStatus();
-  }
-  // add
+  return absl::OkStatus();
+}
+
+MarksRun SetupList(CLI::App* app, Context context) {
+  app->add_flag("--json", context->json, "Print JSON");
+  return [context] { return ListMarks(*context); };
+}
+
+struct AddRequest {
+  std::string name;
+  std::string note;
+  std::string author;
+  uint64_t event = 0;
+};
+
+absl::Status AddMark(const MarksContext& context, const AddRequest& request) {
   if (request.event == 0) {
     return absl::InvalidArgumentError(
         "`marks add` needs a position: --event N (or mark an exact place in gdb with `pyr mark`)");
@@ -83,9 +82,9 @@ absl::Status RunMarks(const MarksRequest& request) {
   mark.name = request.name;
   mark.note = request.note;
   mark.author = request.author;
-  ASSIGN_OR_RETURN(mark.position, EventStartPosition(request.trace, request.event));
-  ASSIGN_OR_RETURN(Mark saved, store.Add(mark));
-  if (request.json) {
+  ASSIGN_OR_RETURN(mark.position, EventStartPosition(context.trace, request.event));
+  ASSIGN_OR_RETURN(Mark saved, MarkStore(context.trace).Add(mark));
+  if (context.json) {
     printf("%s\n", MarkToJson(saved).dump(2).c_str());
   } else {
     printf("Marked %s at %s (id %s).\n", saved.name.c_str(), FormatPosition(saved.position).c_str(),
@@ -94,9 +93,62 @@ absl::Status RunMarks(const MarksRequest& request) {
   return absl::OkStatus();
 }
 
+MarksRun SetupAdd(CLI::App* app, Context context) {
+  auto request = std::make_shared<AddRequest>();
+  app->add_option("NAME", request->name, "The mark's name")->required();
+  app->add_option("--event", request->event, "The event the mark starts at");
+  app->add_option("--note", request->note, "Free text kept with the mark");
+  app->add_option("--author", request->author, "The author (default $PYREPLAY_AUTHOR, $USER)");
+  app->add_flag("--json", context->json, "Print the saved mark as JSON");
+  return [context, request] { return AddMark(*context, *request); };
+}
+
+absl::Status RemoveMark(const MarksContext& context, const std::string& name) {
+  ASSIGN_OR_RETURN(Mark removed, MarkStore(context.trace).Remove(name));
+  if (context.json) {
+    printf("%s\n", MarkToJson(removed).dump(2).c_str());
+  } else {
+    printf("Removed mark %s (%s).\n", removed.name.c_str(),
+           FormatPosition(removed.position).c_str());
+  }
+  return absl::OkStatus();
+}
+
+MarksRun SetupRemove(CLI::App* app, Context context) {
+  auto name = std::make_shared<std::string>();
+  app->add_option("NAME", *name, "The mark's name, or 6+ leading digits of its id")->required();
+  app->add_flag("--json", context->json, "Print the removed mark as JSON");
+  return [context, name] { return RemoveMark(*context, *name); };
+}
+
+absl::Status RecoverMarks(const MarksContext& context) {
+  ASSIGN_OR_RETURN(std::string aside, MarkStore(context.trace).Recover());
+  if (aside.empty()) {
+    printf("The marks of %s are fine; nothing to recover.\n", context.trace.c_str());
+  } else {
+    printf("Moved the corrupt marks file to %s and restored the last good state.\n",
+           aside.c_str());
+  }
+  return absl::OkStatus();
+}
+
+MarksRun SetupRecover(CLI::App*, Context context) {
+  return [context] { return RecoverMarks(*context); };
+}
+
+// kOperations: one line per `pyreplay marks TRACE <operation>`.
+const MarksOperation kOperations[] = {
+    {"list", "List the marks (the default)", "pyreplay marks TRACE [list] [--json]", SetupList},
+    {"add", "Add a mark at the start of an event",
+     "pyreplay marks TRACE add NAME --event N [--note TEXT] [--author A] [--json]", SetupAdd},
+    {"rm", "Remove a mark", "pyreplay marks TRACE rm NAME [--json]", SetupRemove},
+    {"recover", "Set a corrupt marks file aside and restore the last good state",
+     "pyreplay marks TRACE recover", SetupRecover},
+};
+
 RegisterCommand kMarks({"marks", "List, add or remove the marks saved with a trace", 35,
                         [](CLI::App* app) {
-  auto request = std::make_shared<MarksRequest>();
+  auto context = std::make_shared<MarksContext>();
   app->footer(
       "Marks live in TRACE/pyreplay/marks and travel with the trace. In gdb: pyr mark, pyr marks,\n"
       "pyr unmark, pyr goto @NAME. Writes are atomic and locked, so gdb sessions and this\n"
@@ -106,16 +158,27 @@ RegisterCommand kMarks({"marks", "List, add or remove the marks saved with a tra
       "  pyreplay marks traces/sockets-1 rm first-connect\n"
       "  pyreplay marks traces/sockets-1 list --json\n"
       "  pyreplay marks traces/sockets-1 recover    # after a corrupt marks file was reported");
-  app->add_option("TRACE", request->trace, "The trace folder")->required();
-  app->add_option("ACTION", request->action, "list (default), add, rm or recover")
-      ->check(CLI::IsMember({"list", "add", "rm", "recover"}));
-  app->add_option("NAME", request->name, "The mark's name (add, rm)");
-  app->add_option("--event", request->event, "add: the event the mark starts at");
-  app->add_option("--note", request->note, "add: free text kept with the mark");
-  app->add_option("--author", request->author, "add: the author (default $PYREPLAY_AUTHOR, $USER)");
-  app->add_flag("--json", request->json, "Print JSON");
-  CommandRun exchange = AddMarksExchangeSubcommands(*app, {request, &request->trace});
-  return [request, exchange] { int code = exchange(); return code >= 0 ? code : ReportError(RunMarks(*request)); };
+  app->add_option("TRACE", context->trace, "The trace folder")->required();
+  app->add_flag("--json", context->json, "Print JSON");
+  app->require_subcommand(0, 1);
+  auto runs = std::make_shared<std::vector<std::pair<CLI::App*, MarksRun>>>();
+  for (const MarksOperation& op : kOperations) {
+    CLI::App* sub = app->add_subcommand(op.name, op.summary);
+    sub->footer(absl::StrCat("Usage in full: ", op.usage));
+    runs->emplace_back(sub, op.setup(sub, context));
+  }
+  // merge, export, import (replay/cli/marks_exchange_command.h).
+  CommandRun exchange =
+      AddMarksExchangeSubcommands(*app, std::shared_ptr<const std::string>(context, &context->trace));
+  return [context, runs, exchange] {
+    absl::Status status = CheckTraceDir(context->trace);
+    if (!status.ok()) return ReportError(status);
+    if (int code = exchange(); code >= 0) return code;
+    for (auto& [sub, run] : *runs) {
+      if (sub->parsed()) return ReportError(run());
+    }
+    return ReportError(ListMarks(*context));
+  };
 }});
 
 }  // namespace

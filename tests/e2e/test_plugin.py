@@ -12,7 +12,7 @@ import subprocess
 import unittest
 
 import harness
-from harness import TempDirTestCase, record_session, replay_batch, whens
+from harness import TempDirTestCase, pyreplay, record_session, replay_batch, whens
 
 DUMP_LINE = re.compile(r"global_time:(\d+), event:`SYSCALL: (\w+)' \(state:(\w+)\) tid:(\d+)")
 REGS_PY = ("python import json, gdb; f = gdb.newest_frame(); "
@@ -21,12 +21,27 @@ REGS_PY = ("python import json, gdb; f = gdb.newest_frame(); "
            "'insn': bytes(gdb.selected_inferior().read_memory(int(f.pc()), 2)).hex()}))")
 
 
+SNAPSHOT_PY = ("python import json, gdb; from pyreplay_gdb import motion; "
+               "print('SNAP ' + json.dumps({'when': motion.when(), 'tid': motion.current_tid(), "
+               "'regs': motion.registers()}))")
+
+
+def snapshots(output):
+    return [json.loads(l[5:]) for l in output.splitlines() if l.startswith("SNAP ")]
+
+
 def rr_syscalls(trace_dir):
     """[(event, name, state, tid)] of the syscall frames, as `rr dump` prints them."""
     out = subprocess.run(["rr", "dump", trace_dir], capture_output=True, text=True, timeout=120,
                          check=True).stdout
     return [(int(m.group(1)), m.group(2), m.group(3), int(m.group(4)))
             for m in DUMP_LINE.finditer(out)]
+
+
+def microarch():
+    """The CPU model no-PMU mode names to rr (replay/record/pmu_mode.cc does the same)."""
+    with open("/proc/cpuinfo") as f:
+        return "AMD Zen" if "AuthenticAMD" in f.read() else "Intel Skylake"
 
 
 def states(output):
@@ -40,7 +55,7 @@ class PluginOnSocketsTest(TempDirTestCase):
         super().setUpClass()
         cls.rec = record_session("sockets", cls.workdir)
         cls.trace = cls.rec.trace_dir
-        calls = rr_syscalls(cls.trace)
+        cls.calls = calls = rr_syscalls(cls.trace)
         cls.connects = [(e, tid) for e, name, state, tid in calls
                         if name == "connect" and state == "ENTERING_SYSCALL"]
         cls.accepts = [(e, tid) for e, name, state, tid in calls
@@ -127,6 +142,23 @@ class PluginOnSocketsTest(TempDirTestCase):
         self.assertLessEqual(w[0], second)
         self.assertEqual(w[1], first)
 
+    def test_backward_jump_from_a_checkpoint_lands_exactly(self):
+        # Visit a connect (a checkpoint is made there), go past the target, then jump back to
+        # the next syscall after that connect: rr starts from the checkpoint, not from the start.
+        behind, past = self.connects[-2][0], self.connects[-1][0]
+        near = min(e for e, _, state, _ in self.calls if state == "ENTERING_SYSCALL" and
+                   behind < e < past)
+        warm = self.replay(["pyr goto %d" % behind, "pyr goto %d" % past, "pyr goto %d" % near,
+                            SNAPSHOT_PY, "info checkpoints"])
+        cold = self.replay(["pyr goto %d" % near, SNAPSHOT_PY])
+        got, want = snapshots(warm.stdout), snapshots(cold.stdout)
+        self.assertEqual(len(want), 1, cold.stdout[-2000:] + cold.stderr[-2000:])
+        self.assertEqual(want[0]["when"], near)
+        self.assertEqual(got, want, warm.stdout[-3000:])  # when, tid and every general register
+        self.assertGreaterEqual(len(want[0]["regs"]), 20)
+        # rr holds the checkpoints of the three landings.
+        self.assertEqual(len(re.findall(r"^\d+\s", warm.stdout, re.M)), 3, warm.stdout[-2000:])
+
     def test_events_by_thread(self):
         tid = self.connects[1][1]
         proc = self.replay(["pyr events --thread %d" % tid])
@@ -135,16 +167,58 @@ class PluginOnSocketsTest(TempDirTestCase):
         self.assertNotIn(self.connects[0][0], listed)
 
     def test_help_and_completion(self):
-        proc = self.replay(["help pyr goto", "help pyr next", "help pyr mark",
-                            "complete pyr next con", "complete pyr events --thread ",
-                            "complete pyr g"])
+        usages = {
+            "goto": "Usage: pyr goto N | @MARK | +K | -K",
+            "next": "Usage: pyr next [KIND] [--thread TID]",
+            "prev": "Usage: pyr prev [KIND] [--thread TID]",
+            "follow": "Usage: pyr follow",
+            "where": "Usage: pyr where",
+            "events": "Usage: pyr events [KIND] [--thread TID]",
+            "mark": "Usage: pyr mark NAME [NOTE...]",
+            "marks": "Usage: pyr marks",
+            "unmark": "Usage: pyr unmark NAME",
+            "index": "Usage: pyr index",
+            "bt": "Usage: pyr bt [--all]",
+            "list": "Usage: pyr list [CONTEXT]",
+        }
+        pyreplay("marks", self.trace, "add", "completion-mark", "--event",
+                 str(self.connects[0][0]), check=True)
+        try:
+            proc = self.replay(["help pyr %s" % name for name in usages] + [
+                "complete pyr next con", "complete pyr prev th", "complete pyr events --thread ",
+                "complete pyr g", "complete pyr goto @compl", "complete pyr unmark comp"])
+        finally:
+            pyreplay("marks", self.trace, "rm", "completion-mark", check=True)
         out = proc.stdout
-        self.assertIn("Usage: pyr goto N | @MARK | +K | -K", out)
-        self.assertIn("Usage: pyr next [KIND] [--thread TID]", out)
-        self.assertIn("Usage: pyr mark NAME [NOTE...]", out)
-        self.assertIn("pyr next connect", out)
-        self.assertIn("pyr goto", out)
-        self.assertIn("pyr events --thread %d" % self.rec.truth["main_tid"], out)
+        for name, usage in usages.items():
+            self.assertIn(usage, out, "help pyr %s" % name)
+        self.assertNotIn("Undefined", out + proc.stderr)
+        lines = set(out.splitlines())
+        self.assertIn("pyr next connect", lines)
+        self.assertIn("pyr prev thread", lines)
+        self.assertIn("pyr goto", lines)
+        for tid in {t for _, t in self.connects} | {self.rec.truth["main_tid"]}:
+            self.assertIn("pyr events --thread %d" % tid, lines)
+        self.assertIn("pyr goto @completion-mark", lines)
+        self.assertIn("pyr unmark completion-mark", lines)
+
+    def test_no_index_offers_to_build_it(self):
+        index = os.path.join(self.trace, "pyreplay", "index")
+        saved = index + ".saved-by-test"
+        os.rename(index, saved)
+        try:
+            proc = self.replay(["pyr next connect", "when", "pyr index", "pyr events connect"])
+            out = proc.stdout + proc.stderr
+            self.assertIn("has no event index yet (pyreplay/index); build it now with `pyr index`",
+                          out)
+            self.assertEqual(out.count("no event index yet"), 1, out)  # said once, not per command
+            self.assertEqual(whens(proc.stdout), [self.connects[0][0]])
+            self.assertRegex(out, r"Indexed .*: \d+ events in .*pyreplay/index")
+            self.assertTrue(os.path.exists(index))
+            again = self.replay(["pyr events connect"])
+            self.assertNotIn("event index", again.stdout + again.stderr)
+        finally:
+            os.replace(saved, index)
 
     def test_bad_input_is_one_clear_line(self):
         proc = self.replay(["pyr goto 99999999", "pyr goto @no-such-mark", "pyr events bogus",
@@ -170,7 +244,7 @@ class PluginOnSocketsTest(TempDirTestCase):
         env.pop("PYREPLAY_TRACE", None)
         env["LD_PRELOAD"] = os.path.join(layout, "libpyreplay_nopmu.so")
         proc = subprocess.run(
-            ["timeout", "180", "rr", "--microarch", "AMD Zen", "replay", self.trace, "--",
+            ["timeout", "180", "rr", "--microarch", microarch(), "replay", self.trace, "--",
              "-iex", "set confirm off", "-ex", "", "-ex", "source " + os.path.join(layout, "load.py"),
              "-ex", "pyr goto %d" % event, "-ex", "when", "-batch"],
             capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
