@@ -163,7 +163,7 @@ absl::StatusOr<DeepPassResult> RunDeepPass(const std::string& trace_dir, const E
                                            const DeepPassOptions& options) {
   ASSIGN_OR_RETURN(std::vector<MappedFile> maps, ReadMappedFiles(trace_dir));
   ASSIGN_OR_RETURN(Program program, FindProgram(index, maps));
-  ASSIGN_OR_RETURN(PythonLayout python, LoadPythonLayout(program.binary));
+  ASSIGN_OR_RETURN(PythonLayout python, LoadPythonLayout(program.binary, trace_dir));
   if (program.load_bias != 0) {
     python.interpreters_head += program.load_bias;
     for (uint64_t* type : {&python.layout.unicode_type, &python.layout.bytes_type,

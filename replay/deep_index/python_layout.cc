@@ -14,6 +14,7 @@
 #include "replay/common/install_layout.h"
 #include "replay/common/status_macros.h"
 #include "replay/common/subprocess.h"
+#include "replay/pack/debug_bundle.h"
 
 namespace pyreplay {
 namespace fs = std::filesystem;
@@ -53,7 +54,7 @@ absl::StatusOr<PythonLayout> ParseLayout(const std::string& text, const std::str
 }
 
 // AskGdb runs gdb on the binary, without a process, and has the gdb layer print the layout.
-absl::StatusOr<std::string> AskGdb(const std::string& executable) {
+absl::StatusOr<std::string> AskGdb(const std::string& executable, const std::string& trace_dir) {
   ASSIGN_OR_RETURN(InstallLayout install, FindInstallLayout());
   if (!FindOnPath("gdb").ok()) {
     return absl::NotFoundError(
@@ -68,10 +69,10 @@ absl::StatusOr<std::string> AskGdb(const std::string& executable) {
   options.output = &output;
   options.also_stderr = true;
   options.env = {{"PYREPLAY_PLUGIN_DIR", install.plugin_dir}};
-  ASSIGN_OR_RETURN(ExitStatus status,
-                   RunProcess({"gdb", "-nx", "-batch", "-iex", "set debuginfod enabled off",
-                               "-ex", script, executable},
-                              options));
+  std::vector<std::string> argv = {"gdb", "-nx", "-batch", "-iex", "set debuginfod enabled off"};
+  for (std::string& arg : GdbDebugArguments(trace_dir)) argv.push_back(std::move(arg));
+  argv.insert(argv.end(), {"-ex", script, executable});
+  ASSIGN_OR_RETURN(ExitStatus status, RunProcess(argv, options));
   for (absl::string_view line : absl::StrSplit(output, '\n')) {
     if (absl::StartsWith(line, kErrorPrefix)) {
       return absl::FailedPreconditionError(line.substr(strlen(kErrorPrefix)));
@@ -84,7 +85,8 @@ absl::StatusOr<std::string> AskGdb(const std::string& executable) {
 
 }  // namespace
 
-absl::StatusOr<PythonLayout> LoadPythonLayout(const std::string& executable) {
+absl::StatusOr<PythonLayout> LoadPythonLayout(const std::string& executable,
+                                              const std::string& trace_dir) {
   ASSIGN_OR_RETURN(std::string build_id, ReadBuildId(executable));
   std::string dir = CacheDir();
   std::string cache = dir.empty() ? "" : absl::StrCat(dir, "/", build_id, ".json");
@@ -97,7 +99,7 @@ absl::StatusOr<PythonLayout> LoadPythonLayout(const std::string& executable) {
       // A damaged cache file is only a cache: ask gdb again and replace it.
     }
   }
-  ASSIGN_OR_RETURN(std::string answer, AskGdb(executable));
+  ASSIGN_OR_RETURN(std::string answer, AskGdb(executable, trace_dir));
   nlohmann::json doc = nlohmann::json::parse(answer, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) {
     return absl::InternalError(absl::StrCat("gdb printed a malformed layout for ", executable));

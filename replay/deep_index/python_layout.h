@@ -28,9 +28,11 @@ struct PythonLayout {
 };
 
 // LoadPythonLayout returns the layout for the interpreter binary at `executable` (the trace's
-// copy of it). FailedPrecondition when it is not CPython 3.11 or its debug symbols are missing,
-// with gdb's reason and the package to install.
-absl::StatusOr<PythonLayout> LoadPythonLayout(const std::string& executable);
+// copy of it). gdb looks for its debug info where `pyreplay replay` would for `trace_dir`: the
+// trace's bundled debug files first (an unpacked .pyrtrace), then the system's. FailedPrecondition
+// when it is not CPython 3.11 or its debug symbols are missing, with the package to install.
+absl::StatusOr<PythonLayout> LoadPythonLayout(const std::string& executable,
+                                              const std::string& trace_dir);
 
 }  // namespace pyreplay
 

@@ -317,6 +317,31 @@ class PackTest(TempDirTestCase):
         shutil.rmtree(target)
         shutil.rmtree(other)
 
+    def test_bob_deep_indexes_with_the_bundled_debug_files_only(self):
+        # The deep index reads CPython's layout from the debug info once per Python build: on
+        # Bob's machine, without Debian's debug symbols, that must be the pack's bundle.
+        bob = self.bob
+        target = os.path.join(bob.dir, "traces", "threads-deep")
+        bob.run("unpack", self.pack, "-o", target)
+        cache = os.path.join(bob.dir, "cache-deep")  # empty: the pass must ask gdb
+        env = dict(self.bob_env(), XDG_CACHE_HOME=cache)
+        bob.run("index", "--deep", target, env=env, timeout=600)
+        starts = [e for e in json.loads(bob.run("events", target, "--json", "--kind",
+                                                "thread").stdout)]
+        first = session_line("threads", "_thread.start_new_thread(threadFunc, ())")
+        self.assertEqual(starts[0]["python"], "threads.py:%d in main()" % first)
+        # Hide the bundle too: now nothing has the symbols, and the error says what to install.
+        bundle = os.path.join(target, "pyreplay", "debug")
+        os.rename(bundle, bundle + ".hidden")
+        try:
+            out = bob.run("index", "--deep", target, check=False, timeout=600,
+                          env=dict(env, XDG_CACHE_HOME=os.path.join(bob.dir, "cache-deep-2")))
+            self.assertEqual(out.returncode, 1, out.stderr)
+            self.assertRegex(out.stderr, r"^pyreplay: error: .*python3\.11-dbg")
+        finally:
+            os.rename(bundle + ".hidden", bundle)
+        shutil.rmtree(target)
+
 
 if __name__ == "__main__":
     unittest.main()
