@@ -154,6 +154,7 @@ class MarksTest(TempDirTestCase):
                 acked = int(w.stdout.readline())
             w.send_signal(signal.SIGKILL)
             w.wait()
+            w.stdout.close()
             marks = json.loads(pyreplay("marks", self.trace, "--json", check=True).stdout)
             names = {m["name"] for m in marks}
             missing = [i for i in range(acked + 1) if "k%d-%d" % (round_, i) not in names]
