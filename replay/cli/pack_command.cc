@@ -38,10 +38,11 @@ RegisterCommand kPack({"pack", "Pack a trace into one .pyrtrace file to share", 
                        [](CLI::App* app) {
   auto options = std::make_shared<PackOptions>();
   app->footer(
-      "Runs `rr pack` on TRACE (in place), then writes one zstd-compressed tar with rr's files,\n"
-      "the pyreplay sidecar (metadata, index, marks), the debug files of every mapped ELF found by\n"
-      "build-id (e.g. python3.11-dbg's), and a manifest with each file's size and SHA-256.\n"
-      "Packing the same trace twice gives the same file.\n"
+      "Runs `rr pack` on TRACE (in place; skipped when rr's files are unchanged since the last\n"
+      "one), then writes one zstd-compressed tar with rr's files, the pyreplay sidecar (metadata,\n"
+      "index, marks), the debug files of every mapped ELF found by build-id (e.g. python3.11-dbg's)\n"
+      "and a manifest with each file's size and SHA-256, closed by a SHA-256 of the whole file.\n"
+      "Packing the same trace twice gives the same file. A progress bar shows on a terminal.\n"
       "  pyreplay pack traces/sockets-1 -o bug.pyrtrace\n"
       "  pyreplay info bug.pyrtrace          # what is inside, without unpacking\n"
       "  pyreplay unpack bug.pyrtrace        # on the colleague's machine");

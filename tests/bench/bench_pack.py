@@ -12,12 +12,36 @@ SHA-256-checked against the manifest while it is written), beside `tar --zstd -x
 import argparse
 import json
 import os
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 
 from benchlib import PYREPLAY, report, side_by_side, timed
+
+CPU = {}  # contender name -> CPU seconds (user + sys, children included) of each run
+
+
+def measured(name, argv, setup=None):
+    """timed(), also recording the run's CPU time: on a shared 2-core machine wall time depends
+    on how many runnable threads each side has (tar | zstd is two processes); CPU time less so."""
+    def run():
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        seconds = timed(argv, setup=setup)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        CPU.setdefault(name, []).append(after.ru_utime - before.ru_utime +
+                                        after.ru_stime - before.ru_stime)
+        return seconds
+    return run
+
+
+def report_cpu(names, baseline):
+    base = statistics.median(CPU[baseline])
+    for name in names:
+        value = statistics.median(CPU[name])
+        print("  CPU %-30s %8.3f s   %6.2fx %s" % (name, value, value / base, baseline))
 
 
 def main():
@@ -55,19 +79,22 @@ def main():
             if os.path.exists(stamp):
                 os.remove(stamp)
 
+        tar_name = "tar --zstd -cf (same files)"
         packing = {
-            "tar --zstd -cf (same files)": lambda: timed(tar_argv),
+            tar_name: measured(tar_name, tar_argv),
             # Packing again (rr's files unchanged since the last rr pack, which is skipped).
-            "pyreplay pack": lambda: timed([PYREPLAY, "pack", trace, "-o", pack_out]),
+            "pyreplay pack": measured("pyreplay pack", [PYREPLAY, "pack", trace, "-o", pack_out]),
             # The first pack of a trace runs `rr pack` (here on a trace rr already packed).
-            "pyreplay pack, running rr pack": lambda: timed(
-                [PYREPLAY, "pack", trace, "-o", pack_out], setup=forget_rr_pack),
+            "pyreplay pack, running rr pack": measured(
+                "pyreplay pack, running rr pack", [PYREPLAY, "pack", trace, "-o", pack_out],
+                setup=forget_rr_pack),
         }
         medians, _ = side_by_side(packing, args.runs)
         print("%s session: %d files, %.1f MiB unpacked (%d debug files)" %
               (args.session, len(info["files"]), unpacked / 2**20, len(debug_files)))
         ok = report("pack time", medians, "tar --zstd -cf (same files)", args.runs,
                     targets={"pyreplay pack": 1.3})
+        report_cpu(["pyreplay pack", "pyreplay pack, running rr pack"], tar_name)
         pack_size, tar_size = os.path.getsize(pack_out), os.path.getsize(tar_out)
         print("  sizes: pack %.2f MiB, tar --zstd %.2f MiB (%.3fx)" %
               (pack_size / 2**20, tar_size / 2**20, pack_size / tar_size))
