@@ -186,6 +186,10 @@ absl::StatusOr<TryResult> RecordTry(const HuntRequest& request, const TrySpec& s
   record.program_output = &output;
   record.own_process_group = true;
   record.on_start = on_start;
+  // Most tries are deleted: index only the kept ones (Hunt does), and ask rr its version once.
+  record.index = false;
+  static const std::optional<std::string> rr_version = RrVersion();
+  record.rr_version = rr_version;
   absl::Time start = absl::Now();
   absl::StatusOr<RecordResult> recorded = Record(record);
   if (!recorded.ok()) {
