@@ -88,7 +88,9 @@ void AssignIds(Side& passing, Side& failing) {
       std::map<std::pair<std::string, std::string>, std::vector<int32_t>> names;
       for (const auto& [tid, key] : s.key) {
         std::string name = s.in->deep->ThreadName(tid);
-        if (!name.empty()) names[{s.key.at(LeaderTid(s.in->index, tid)), name}].push_back(tid);
+        auto leader = s.key.find(LeaderTid(s.in->index, tid));
+        if (name.empty() || leader == s.key.end()) continue;
+        names[{leader->second, name}].push_back(tid);
       }
       return names;
     };
@@ -192,7 +194,7 @@ void CompareThreads(const Side& passing, const Side& failing, TraceDiff& diff) {
       Divergence d;
       d.kind = Divergence::Kind::kThreadSteps;
       d.first.thread = thread;
-      d.process = passing.ProcessOf(passing.tid_of.at(thread));
+      d.process = passing.ProcessOf(p_steps.empty() ? f_steps.front().tid : p_steps.front().tid);
       if (i < p_steps.size()) d.first.passing = p_steps[i];
       if (i < f_steps.size()) d.first.failing = f_steps[i];
       d.failing_event = i < f_steps.size() ? f_steps[i].event
