@@ -39,9 +39,10 @@ std::string Summary(const TraceDiff& diff, const Divergence& d) {
                            d.first.passing.what.empty() ? "(none)" : d.first.passing.what,
                            d.first.failing.what.empty() ? "(none)" : d.first.failing.what);
   }
-  return absl::StrFormat("%s ran ahead of %s (`%s` before `%s`; %d steps out of order)",
+  return absl::StrFormat("%s ran ahead of %s (`%s` before `%s`; %d steps out of order)%s",
                          ThreadText(diff, d.first.thread), ThreadText(diff, d.second.thread),
-                         d.first.failing.what, d.second.passing.what, d.steps);
+                         d.first.failing.what, d.second.passing.what, d.steps,
+                         Where(d.first.failing));
 }
 
 }  // namespace

@@ -88,7 +88,9 @@ void AssignIds(Side& passing, Side& failing) {
       std::map<std::pair<std::string, std::string>, std::vector<int32_t>> names;
       for (const auto& [tid, key] : s.key) {
         std::string name = s.in->deep->ThreadName(tid);
-        if (!name.empty()) names[{s.key.at(LeaderTid(s.in->index, tid)), name}].push_back(tid);
+        auto leader = s.key.find(LeaderTid(s.in->index, tid));
+        if (name.empty() || leader == s.key.end()) continue;
+        names[{leader->second, name}].push_back(tid);
       }
       return names;
     };
@@ -129,6 +131,21 @@ std::string StepText(const Side& side, const IndexEntry& e) {
   return absl::StrCat(kind, FamilyName(e.family), " ", result);
 }
 
+// PythonContext is the program's innermost frame and its caller, outside the standard library:
+// "race.py:49 in round_trip() < race.py:69 in worker()" says which of the round trips it was.
+std::string PythonContext(const DeepEntry& entry) {
+  std::vector<std::string> frames;
+  for (const DeepFrame& f : entry.stack) {
+    if (IsStandardLibrary(f.file)) continue;
+    size_t slash = f.file.rfind('/');
+    frames.push_back(absl::StrCat(slash == std::string::npos ? f.file : f.file.substr(slash + 1),
+                                  ":", f.line >= 0 ? absl::StrCat(f.line) : "?", " in ",
+                                  f.function, "()"));
+    if (frames.size() == 2) break;
+  }
+  return frames.empty() ? PythonLocation(entry) : absl::StrJoin(frames, " < ");
+}
+
 // Actor is the thread a step belongs to: the creator of a thread or process, the process itself
 // (its first thread) for a process exit, which the index files under whichever thread ended last.
 int32_t Actor(const IndexEntry& e) {
@@ -147,7 +164,7 @@ void CollectSteps(Side& side) {
     step.tid = actor;
     step.what = StepText(side, e);
     if (side.in->deep) {
-      if (const DeepEntry* d = side.in->deep->Find(e.event)) step.python = PythonLocation(*d);
+      if (const DeepEntry* d = side.in->deep->Find(e.event)) step.python = PythonContext(*d);
     }
     step.ordinal = ++ordinals[thread];
     side.steps[thread].push_back(std::move(step));
@@ -177,7 +194,7 @@ void CompareThreads(const Side& passing, const Side& failing, TraceDiff& diff) {
       Divergence d;
       d.kind = Divergence::Kind::kThreadSteps;
       d.first.thread = thread;
-      d.process = passing.ProcessOf(passing.tid_of.at(thread));
+      d.process = passing.ProcessOf(p_steps.empty() ? f_steps.front().tid : p_steps.front().tid);
       if (i < p_steps.size()) d.first.passing = p_steps[i];
       if (i < f_steps.size()) d.first.failing = f_steps[i];
       d.failing_event = i < f_steps.size() ? f_steps[i].event

@@ -58,7 +58,8 @@ struct DiffStep {
   uint64_t event = 0;       // rr's event number: `pyreplay replay TRACE --goto EVENT`
   int32_t tid = 0;          // the thread that made it
   std::string what;         // "connect AF_INET ok", "start main.2", "exit status 1"
-  std::string python;       // "race.py:52 in round_trip()" from the deep index, else ""
+  std::string python;       // "race.py:49 in round_trip() < race.py:69 in worker()" (the program's
+                            // frame and its caller, from the deep index), else ""
   int ordinal = 0;          // 1-based position among its thread's steps
 };
 

@@ -186,6 +186,10 @@ absl::StatusOr<TryResult> RecordTry(const HuntRequest& request, const TrySpec& s
   record.program_output = &output;
   record.own_process_group = true;
   record.on_start = on_start;
+  // Most tries are deleted: index only the kept ones (Hunt does), and ask rr its version once.
+  record.index = false;
+  static const std::optional<std::string> rr_version = RrVersion();
+  record.rr_version = rr_version;
   absl::Time start = absl::Now();
   absl::StatusOr<RecordResult> recorded = Record(record);
   if (!recorded.ok()) {
@@ -244,6 +248,7 @@ struct HuntState {
   std::string reason;
   std::map<int, int> pids;   // running try -> rr's pid (its process group)
   std::set<int> cancelled;   // tries we stopped ourselves: not counted, deleted
+  std::set<int> started;     // tries whose rr ran: only their folders can be ours to delete
   int running = 0;
   int live_workers = 0;
   int finished = 0;
@@ -333,6 +338,7 @@ void Worker(HuntState& state) {
     auto on_start = [&state, number = spec.number](int pid) {
       std::unique_lock lock(state.mu);
       state.pids[number] = pid;
+      state.started.insert(number);
       if (state.stopping) {
         state.cancelled.insert(number);
         kill(-pid, SIGTERM);
@@ -347,8 +353,10 @@ void Worker(HuntState& state) {
       --state.running;
       state.pids.erase(spec.number);
       bool cancelled = state.cancelled.count(spec.number) > 0;
-      // A folder that already existed (AlreadyExists) was not ours: never delete it.
-      bool ours = result.ok() || result.status().code() != absl::StatusCode::kAlreadyExists;
+      // A folder that already existed (AlreadyExists) was not ours: never delete it. Nor one
+      // that appeared when our rr never ran: someone else made it.
+      bool ours = result.ok() || (result.status().code() != absl::StatusCode::kAlreadyExists &&
+                                  state.started.count(spec.number) > 0);
       if (!result.ok()) {
         if (!cancelled) {
           absl::StatusOr<uint64_t> free = FreeDiskBytes(state.root);

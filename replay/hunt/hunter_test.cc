@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <limits>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -177,7 +178,9 @@ TEST_F(HunterTest, DiskFullStopsAndKeepsWhatWasCaught) {
   callbacks.recorder = [&](const HuntRequest& r, const TrySpec& s,
                            const std::function<void(int)>& on_start) -> absl::StatusOr<TryResult> {
     if (s.number == 3) {
-      fs::create_directories(s.trace_dir);  // a partial trace, as rr leaves one
+      // rr ran (no such process group: nothing to signal) and left a partial trace.
+      on_start(std::numeric_limits<int>::max());
+      fs::create_directories(s.trace_dir);
       return absl::InternalError("rr record failed (rr: write: No space left on device)");
     }
     return fake(r, s, on_start);
@@ -188,6 +191,21 @@ TEST_F(HunterTest, DiskFullStopsAndKeepsWhatWasCaught) {
   EXPECT_NE(result->reason.find("No space left"), std::string::npos);
   ASSERT_TRUE(result->passing);
   EXPECT_EQ(Left(), std::set<std::string>{result->passing->trace_dir});
+}
+
+TEST_F(HunterTest, AFolderThatAppearsWhenRrNeverRanIsLeftAlone) {
+  request_.tries = 3;
+  HuntCallbacks callbacks;
+  callbacks.recorder = [&](const HuntRequest&, const TrySpec& s,
+                           const std::function<void(int)>&) -> absl::StatusOr<TryResult> {
+    fs::create_directories(s.trace_dir);  // someone else's, made before our rr could start
+    return absl::PermissionDeniedError("cannot write traces");
+  };
+  absl::StatusOr<HuntResult> result = Hunt(request_, callbacks);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->stop, HuntStop::kError);
+  EXPECT_EQ(Left().size(), 1u);
+  EXPECT_EQ(result->deleted, 0);
 }
 
 TEST_F(HunterTest, TooLittleFreeSpaceStopsBeforeRecording) {

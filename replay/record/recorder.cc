@@ -109,7 +109,9 @@ absl::StatusOr<RecordResult> Record(const RecordRequest& request) {
   argv.insert(argv.end(), request.command.begin(), request.command.end());
 
   // Asking rr for its version costs a process start; do it while rr records, not after.
-  std::future<std::optional<std::string>> rr_version = std::async(std::launch::async, RrVersion);
+  std::future<std::optional<std::string>> rr_version =
+      request.rr_version ? std::async(std::launch::deferred, [&] { return request.rr_version; })
+                         : std::async(std::launch::async, RrVersion);
   ProcessOptions options;
   options.env = launch.env;
   options.output = request.program_output;
@@ -150,6 +152,7 @@ absl::StatusOr<RecordResult> Record(const RecordRequest& request) {
   result.mode = mode;
   result.program_status = status;
   // Index now, so `events` and the gdb plugin start at once. A failure here keeps the trace.
+  if (!request.index) return result;
   if (absl::StatusOr<EventIndex> index = LoadOrBuildIndex(trace_dir); index.ok()) {
     result.event_count = index->event_count;
   } else {

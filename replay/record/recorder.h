@@ -8,6 +8,7 @@
 #define PYREPLAY_REPLAY_RECORD_RECORDER_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,10 @@ struct RecordRequest {
   std::string* program_output = nullptr;
   bool own_process_group = false;
   std::function<void(int pid)> on_start;
+  // For `hunt`, which records many traces and keeps two: skip the event index (built later for
+  // the kept ones) and reuse an rr version asked once, instead of a process start per recording.
+  bool index = true;
+  std::optional<std::string> rr_version;
 };
 
 struct RecordResult {

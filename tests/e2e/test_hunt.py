@@ -146,6 +146,15 @@ class HuntRaceTest(TempDirTestCase):
         self.assertIn(int(current.group(1)), tids.values())
         self.assertEqual(int(current.group(1)), diff["first"]["first"]["failing"]["tid"])
 
+    def test_diff_bad_input(self):
+        for args, pattern in (([self.passing, "/no/such/trace"], r"/no/such/trace: no such trace"),
+                              ([self.failing, self.failing], r"are the same recording")):
+            proc = pyreplay("diff", *args)
+            self.assertNotEqual(proc.returncode, 0)
+            self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
+            self.assertRegex(proc.stderr, r"^pyreplay: error: .*" + pattern)
+        self.assertEqual(pyreplay("diff", self.passing).returncode, 2)
+
     def test_diff_refuses_runs_of_different_programs(self):
         other = os.path.join(self.workdir, "other")
         pyreplay("record", "-o", other, "--", PYTHON, "-c", "print('other')", check=True)
