@@ -302,18 +302,29 @@ absl::StatusOr<Mark> MarkStore::Remove(absl::string_view name_or_id) {
   return removed;
 }
 
-absl::StatusOr<MergeResult> MarkStore::MergeFrom(const std::vector<Mark>& incoming) {
+absl::StatusOr<MergeResult> MarkStore::MergeFrom(const std::vector<Mark>& incoming,
+                                                 const ConflictHandler& on_conflict) {
   MergeResult result;
   RETURN_IF_ERROR(Mutate([&](std::vector<Mark>& marks) -> absl::Status {
+    result = MergeResult();  // Mutate may retry the change
     for (const Mark& mark : incoming) {
       if (mark.id.empty()) return absl::InvalidArgumentError("cannot merge a mark without an id");
-      bool known = std::any_of(marks.begin(), marks.end(),
-                               [&](const Mark& m) { return m.id == mark.id; });
-      if (known) {
-        ++result.unchanged;
-      } else {
+      auto local = std::find_if(marks.begin(), marks.end(),
+                                [&](const Mark& m) { return m.id == mark.id; });
+      if (local == marks.end()) {
         marks.push_back(mark);
         ++result.added;
+        continue;
+      }
+      std::optional<Mark> instead;
+      if (on_conflict) instead = on_conflict(*local, mark, marks);
+      bool taken = instead && std::any_of(marks.begin(), marks.end(),
+                                          [&](const Mark& m) { return m.id == instead->id; });
+      if (instead && !taken) {
+        marks.push_back(std::move(*instead));
+        ++result.added;
+      } else {
+        ++result.unchanged;
       }
     }
     std::stable_sort(marks.begin(), marks.end(), [](const Mark& a, const Mark& b) {

@@ -16,6 +16,8 @@
 #define PYREPLAY_REPLAY_MARKS_MARK_STORE_H_
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,7 +68,14 @@ class MarkStore {
   absl::StatusOr<Mark> Remove(absl::string_view name_or_id);
 
   // MergeFrom adds every mark of `marks` whose id is new here. Names may then repeat.
-  absl::StatusOr<MergeResult> MergeFrom(const std::vector<Mark>& marks);
+  // `on_conflict`, when given, is asked (under the store's lock, so against the marks as they are
+  // at that instant) about an incoming mark whose id is here with different content: it returns
+  // the version to add instead (under another id), or nullopt to keep only the local one.
+  using ConflictHandler =
+      std::function<std::optional<Mark>(const Mark& local, const Mark& incoming,
+                                        const std::vector<Mark>& all)>;
+  absl::StatusOr<MergeResult> MergeFrom(const std::vector<Mark>& marks,
+                                        const ConflictHandler& on_conflict = nullptr);
 
   // Recover sets a corrupt marks file aside (as marks.corrupt-<time>) and restores marks.bak.
   // Returns the path the corrupt file went to, or "" when the store was not corrupt.

@@ -126,31 +126,23 @@ std::string ConflictMarkId(const Mark& mark) {
 absl::StatusOr<MarksMergeReport> MergeMarksInto(const std::string& trace_dir,
                                                 const std::vector<Mark>& incoming) {
   MarkStore store(trace_dir);
-  ASSIGN_OR_RETURN(std::vector<Mark> local, store.List());
-  std::map<std::string, const Mark*> by_id;
-  for (const Mark& m : local) by_id[m.id] = &m;
   MarksMergeReport report;
-  std::vector<Mark> to_add;
-  for (const Mark& theirs : incoming) {
-    auto it = by_id.find(theirs.id);
-    if (it == by_id.end()) {
-      to_add.push_back(theirs);
-      continue;
-    }
-    if (SameMarkContent(*it->second, theirs)) {
-      ++report.unchanged;
-      continue;
-    }
+  // Conflicts are decided under the store's lock, against the marks as they are then: a mark
+  // another process adds meanwhile is compared too, and nothing is lost.
+  auto on_conflict = [&](const Mark& local, const Mark& theirs,
+                         const std::vector<Mark>& all) -> std::optional<Mark> {
+    if (SameMarkContent(local, theirs)) return std::nullopt;
     Mark renamed = theirs;
     renamed.id = ConflictMarkId(theirs);
-    MarkConflict conflict{theirs.name, theirs.id, it->second->author, theirs.author, renamed.id};
-    conflict.already_merged = by_id.count(renamed.id) > 0;
+    MarkConflict conflict{theirs.name, theirs.id, local.author, theirs.author, renamed.id};
+    conflict.already_merged = std::any_of(all.begin(), all.end(),
+                                          [&](const Mark& m) { return m.id == renamed.id; });
     report.conflicts.push_back(conflict);
-    if (!conflict.already_merged) to_add.push_back(std::move(renamed));
-  }
-  ASSIGN_OR_RETURN(MergeResult result, store.MergeFrom(to_add));
+    return renamed;
+  };
+  ASSIGN_OR_RETURN(MergeResult result, store.MergeFrom(incoming, on_conflict));
   report.added = result.added;
-  report.unchanged += result.unchanged;
+  report.unchanged = result.unchanged;
   return report;
 }
 
