@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -163,6 +164,7 @@ def main():
                  {k: medians[k] for k in ("from the start, jump alone", "back, jump alone",
                                           "checkpoint restore alone")},
                  "from the start, jump alone", args.runs, {"back, jump alone": 0.3})
+    shutil.rmtree(work, ignore_errors=True)  # kept only when a check above failed
     sys.exit(0 if ok1 and ok2 and ok3 else 1)
 
 
