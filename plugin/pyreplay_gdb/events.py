@@ -28,14 +28,44 @@ def _at_indexed_event():
     return cat.catalog().by_event.get(at[0])
 
 
-def _position_lines():
+def _position_lines(full_c=True, event=None):
+    """Position, C and Python location. A jump prints only the innermost C frame (full_c=False):
+    finding the first caller with source means unwinding through rr's syscall hooks and libc,
+    which in a fresh session costs gdb more than the jump itself."""
     w, tid, pc = motion.here()
     lines = ["Position: event %d, ticks %d, tid %d, pc 0x%x" % (w, motion.ticks(), tid, pc)]
-    lines.append("C:      " + _c_location())
-    py = _python_location()
+    lines.append("C:      " + (_c_location() if full_c else _innermost_c_location()))
+    py = _deep_python_location(event, tid) or _python_location()
     if py:
         lines.append("Python: " + py)
     return lines
+
+
+def _deep_python_location(event, tid):
+    """The innermost Python frame at an indexed event, from the deep index: the same frames the
+    decoder would read here (no Python code runs between the libc call and its syscall), without
+    loading CPython's debug types into gdb first."""
+    if event is None:
+        return None
+    try:
+        from .stacks import deep_index
+        deep = deep_index()
+        entry = deep["entries"].get(event) if deep else None
+    except Exception:
+        return None
+    if not entry or entry["tid"] != tid or not entry["stack"]:
+        return None
+    filename, line, func = entry["stack"][0]
+    return "%s:%s, in %s" % (filename, line if line is not None else "?", func)
+
+
+def _innermost_c_location():
+    frame = gdb.newest_frame()
+    name = frame.name() or "0x%x" % frame.pc()
+    sal = frame.find_sal()
+    if sal.symtab is not None and sal.line:
+        return "%s (%s:%d)" % (name, sal.symtab.filename, sal.line)
+    return "%s (`pyr where` or `bt` shows its C callers)" % name
 
 
 def _c_location():
@@ -101,7 +131,7 @@ def goto_event(event, quiet=False):
         e = catalog.by_event.get(event)
         head = "Event %d: %s" % (event, cat.describe(e)) if e else \
             "Event %d (not an indexed event), tid %d" % (event, site["tid"])
-        print("\n".join([head] + _position_lines() + ["(reached by %s)" % how]))
+        print("\n".join([head] + _position_lines(full_c=False, event=event) + ["(reached by %s)" % how]))
 
 
 def goto_mark(name, quiet=False):

@@ -137,4 +137,4 @@ def goto_mark(name, quiet=False):
     events._landed["at"] = motion.here()
     if not quiet:
         print("\n".join(["Mark %s%s" % (m["name"], ": " + m["note"] if m["note"] else "")] +
-                        events._position_lines()))
+                        events._position_lines(full_c=False)))

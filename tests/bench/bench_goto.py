@@ -94,14 +94,21 @@ def in_gdb(trace, work, mode, how, **targets):
     return json.loads(m.group(1))
 
 
-def record(work, many):
+def record(work, many, deep):
     """The chapter's sockets session, or (--many T P) a longer many_conns.py trace."""
     trace = os.path.join(work, "trace")
     if many:
         from make_index_trace import make
-        return make(trace, many[0], many[1])
+        trace = make(trace, many[0], many[1])
+        if deep:
+            subprocess.run([PYREPLAY, "index", "--deep", trace], check=True, capture_output=True)
+        return trace
     subprocess.run([PYREPLAY, "record", "--session", "sockets", "-o", trace], check=True,
                    capture_output=True)
+    if deep:
+        # What the README's workflow does next; `pyr goto` then prints the Python location from
+        # it instead of loading CPython's debug types into a fresh gdb.
+        subprocess.run([PYREPLAY, "index", "--deep", trace], check=True, capture_output=True)
     return trace
 
 
@@ -110,9 +117,13 @@ def main():
     parser.add_argument("runs", nargs="?", type=int, default=5)
     parser.add_argument("--many", nargs=2, type=int, metavar=("THREADS", "PER_THREAD"),
                         help="bench a many_conns.py trace instead of the sockets session")
+    parser.add_argument("--no-deep", action="store_true",
+                        help="do not build the deep index (pyr goto then decodes the Python "
+                             "location in gdb)")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="pyreplay-bench-goto-")
-    trace = record(work, args.many)
+    trace = record(work, args.many, not args.no_deep)
+    print("trace %s, deep index: %s" % (trace, "no" if args.no_deep else "yes"))
     events = json.loads(subprocess.run([PYREPLAY, "events", trace, "--json"], check=True,
                                        capture_output=True, text=True).stdout)
     connects = [e["event"] for e in events if e["kind"] == "connect"]
