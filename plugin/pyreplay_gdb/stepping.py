@@ -12,7 +12,6 @@ A scan's line events are kept too, so a second backward step inside a scanned st
 restore plus a short counted run.
 """
 
-import time
 
 import gdb
 
@@ -29,7 +28,9 @@ class Node:
     """A position the stepper knows, with an rr checkpoint there."""
 
     def __init__(self, ckpt, st, is_line):
-        self.ckpt = ckpt
+        self.ckpt = ckpt          # an rr checkpoint that restores exactly, or None
+        self.run = None           # or: `run N` lands here
+        self.recipe = None        # or: (parent node, policy, base, walker stops, then exact pc)
         self.when = motion.when()
         self.tid = motion.current_tid()
         self.pc = motion.pc()
@@ -43,6 +44,9 @@ class Node:
 
     def depth(self):
         return self.st["depth"] if self.st else 0
+
+    def ready(self):
+        return self.ckpt is not None or self.run is not None or self.recipe is not None
 
     def matches_here(self):
         try:
@@ -88,19 +92,73 @@ WALK = Walk()
 
 
 def _checkpoint():
-    out = gdb.execute("checkpoint", to_string=True)
-    import re
-    m = re.search(r"Checkpoint (\d+)", out)
-    if not m:
-        raise PyrError("pyr: rr did not make a checkpoint (it said %r)" % out.strip())
-    return int(m.group(1))
+    """The stepper plants no rr checkpoints of its own. In no-PMU mode rr 5.6.0 orders the
+    several marks it keeps inside one event by replaying between them, which needs ticks: with
+    more than one checkpoint in an event, a later `restart` may replay past its target and rr
+    aborts ("Current mark ... is already after target"), ending the session. Nodes are restored
+    by `run N` (rr's own event checkpoints) plus a counted walker run instead."""
+    return None
 
 
 def _restore(node):
-    WALK.stats["restarts"] += 1
-    gdb.execute("restart %d" % node.ckpt, to_string=True)
+    """Puts the replay back at `node`, exactly: its checkpoint, its `run N`, or its recipe (the
+    parent restored, then the same walker run)."""
+    if node.ckpt is not None:
+        WALK.stats["restarts"] += 1
+        gdb.execute("restart %d" % node.ckpt, to_string=True)
+    elif node.run is not None:
+        WALK.stats["restarts"] += 1
+        with motion._UserBreakpointsOff():
+            motion.run_to(node.run)
+    elif node.recipe is None:
+        _anchor(node)  # finding the way there leaves the replay there
+    else:
+        parent, policy, base, stops, exact = node.recipe
+        _restore(parent)
+        motion.select_tid(node.tid)
+        with motion._UserBreakpointsOff():
+            if stops:
+                w = wk.Walker(node.tid, policy, base)
+                w.start()
+                w.run_count(stops)
+                WALK.stats["stops"] += w.stops
+            if exact:
+                _stop_at_registers(node)
     motion.select_tid(node.tid)
     WALK.current = node
+
+
+def _stop_at_registers(node):
+    """Continues to node's pc in its thread until all registers and `when` match."""
+    bp = gdb.Breakpoint("*0x%x" % node.pc, internal=True)
+    bp.silent = True
+    thread = motion.gdb_thread(node.tid)
+    if thread is not None:
+        bp.thread = thread.num
+    try:
+        for _ in range(wk.MAX_STOPS):
+            if motion.alive() and motion.current_tid() == node.tid and motion.pc() == node.pc \
+                    and dict(motion.registers()) == node.regs and motion.when() == node.when:
+                return
+            gdb.execute("continue", to_string=True)
+            if not motion.alive() or motion.when() > node.when:
+                break
+    finally:
+        bp.delete()
+    raise PyrError("pyr: could not return to event %d, pc 0x%x" % (node.when, node.pc))
+
+
+def _anchor(node):
+    """Finds a recipe for a node that has none (where a walk began: a breakpoint, a `goto`):
+    `run` to before its event, then continue to its pc in its thread until every register
+    matches. No watchpoints, so restoring it later costs one `run` and a few stops."""
+    origin = _new_restart_point(node.when, node.tid)
+    if origin is None:
+        raise PyrError("pyr: cannot return to event %d: thread %d is not there before it"
+                       % (node.when, node.tid))
+    with motion._UserBreakpointsOff():
+        _stop_at_registers(node)
+    node.recipe = (origin, "none", None, 0, True)
 
 
 def _tid():
@@ -111,7 +169,8 @@ def _tid():
 
 
 def _here_node(tid):
-    """The node for where we stand now, planting a checkpoint if this place is new."""
+    """The node for where we stand now (new when the replay moved since the last step); it
+    finds its way back here only when first needed (_anchor)."""
     node = WALK.here()
     if node is not None:
         return node
@@ -177,6 +236,7 @@ def _forward(mode, tid):
     motion.select_tid(tid)
     node = Node(_checkpoint(), st, mode != "finish")
     node.prev, node.via, node.saw_deeper = start, mode, deeper[0]
+    node.recipe = (start, w.policy, w.base, w.stops, False)
     return WALK.add(node)
 
 
@@ -239,18 +299,18 @@ def _restart_points(node):
     return [n for n in out if n.tid == node.tid or n.when < node.when]
 
 
-def _event_before(when, tid):
-    """The latest recorded event of thread `tid` before `when`, from the event index (where the
-    thread last blocked or made a syscall rr records), else the latest event of any thread."""
-    sites = _sites()
-    own = [e for e in sites if e[1] == tid and e[0] < when]
-    if own:
-        return own[-1][0]
-    anyone = [e for e in sites if e[0] < when]
-    return anyone[-1][0] if anyone else None
+def _event_before(when, tid, back=1):
+    """The `back`-th latest recorded event of thread `tid` before `when`, from the event index:
+    where the thread last made a syscall rr records (it blocked there, or started). None before
+    the thread's first event."""
+    own = [e[0] for e in _sites() if e[1] == tid and e[0] < when]
+    if not own:
+        return None
+    return own[max(0, len(own) - back)]
 
 
 _sites_cache = {}
+_run_before = {}  # event -> the `run` argument that lands at or before it
 
 
 def _sites():
@@ -262,14 +322,20 @@ def _sites():
 def _new_restart_point(event, tid):
     """A checkpoint node at the start of (or just before) `event`, by `run`."""
     with motion._UserBreakpointsOff():
-        motion.run_before(event)
+        if event in _run_before:  # `run N` lands at N+1 or later: remember what worked
+            n = _run_before[event]
+            motion.run_to(n)
+        else:
+            n = _run_before[event] = motion.run_before(event)
     if motion.select_tid(tid) is None:
         return None
     try:
         st = wk.Walker(tid).start()
     except PyrError:
         st = None
-    return WALK.add(Node(_checkpoint(), st, False))
+    node = Node(_checkpoint(), st, False)
+    node.run = n
+    return WALK.add(node)
 
 
 def _scan(origin, mode, target, tid):
@@ -280,7 +346,8 @@ def _scan(origin, mode, target, tid):
     the walker stop before it."""
     depth = target.depth()
     policy, base = _policy(mode, depth)
-    _restore(origin)
+    if not (WALK.current is origin and origin.matches_here()):
+        _restore(origin)
     WALK.stats["scans"] += 1
     try:
         w = wk.Walker(tid, policy, base)
@@ -337,8 +404,12 @@ def _backward(mode, tid):
         scan, index, _ = inscan
         return _land(scan, index, tid)
     qualify = _qualifier(mode, node.depth())
-    known = _restart_points(node)
+    if mode == "rfinish" and node.depth() <= 1:
+        raise PyrError("pyr rfinish: %s() is the outermost Python frame of thread %d; nothing "
+                       "called it from Python" % (node.st["function"], tid))
+    known = [n for n in _restart_points(node) if n.ready()]
     origin = None
+    back = 4  # the thread's recorded events to go back by, x4 each time: scans are cheap, runs not
     for _ in range(64):
         # The next origin: a known node before the last one tried, else a new checkpoint
         # before the thread's previous recorded event (the event index says where it blocked).
@@ -350,8 +421,9 @@ def _backward(mode, tid):
             earlier = [n for n in earlier if n.when < later.when or n in _chain(later)]
             if earlier:
                 origin = earlier[0]
-            else:
-                event = _event_before(later.when, tid)
+            else:  # further back each time: 1, 2, 4, ... of the thread's recorded events
+                event = _event_before(later.when, tid, back)
+                back *= 4
                 origin = _new_restart_point(event, tid) if event is not None else None
         if origin is None:
             break
@@ -362,11 +434,16 @@ def _backward(mode, tid):
             _restore(node)
             raise PyrError("pyr %s: the scan from event %d did not meet this position again"
                            % (mode, origin.when))
+        if not node.ready():
+            node.recipe = (origin, scan.policy, scan.base, int(index), index != int(index))
         hits = [(i, st) for i, st in scan.events if i < index and qualify(st)]
         if hits:
             node.scan = (scan, index)
             return _land(scan, hits[-1][0], tid)
-    _restore(node)
+    try:
+        _restore(node)
+    except PyrError:
+        pass
     raise PyrError("pyr %s: no earlier Python line in thread %d in this trace (this is the first "
                    "line it ran%s); stayed here" % (
                        mode, tid, "" if mode == "rstep" else " at this depth or above"))
@@ -392,6 +469,7 @@ def _land(scan, index, tid):
     node = Node(_checkpoint(), st, True)
     node.prev, node.via = scan.origin, "scan"
     node.scan = (scan, index)
+    node.recipe = (scan.origin, scan.policy, scan.base, index, False)
     return WALK.add(node)
 
 

@@ -171,6 +171,8 @@ class Walker:
         return self.fstack[depth - 1] if 0 < depth <= len(self.fstack) else 0
 
     def _wanted(self):
+        if self.policy == "none":
+            return []
         lay = self.lay
         wanted = [self.tstate + lay["tstate_cframe"]]
         if self.cframe:

@@ -6,7 +6,7 @@ made with sys.settrace/threading.settrace: for each thread name, every line even
 `pyr step`/`pyr rstep` against.
 
 Each section starts with a call to a distinct, otherwise unused C function (os.getppid,
-os.getuid, ...) so a test can reach it with a gdb breakpoint. Lines the tests look for carry a
+os.getpgid, ...) so a test can reach it with a gdb breakpoint. Lines the tests look for carry a
 `# @NAME` tag.
 """
 
@@ -64,7 +64,7 @@ def section_lines():
 
 
 def section_generator():
-    os.getuid()  # @gen_start
+    os.getpgid(0)  # @gen_start
     total = 0
     for sq in squares(3):  # @gen_loop
         total += sq  # @gen_body
@@ -72,13 +72,13 @@ def section_generator():
 
 
 def section_coroutine():
-    os.getgid()  # @coro_start
+    os.getresgid()  # @coro_start
     r = asyncio.run(gather_doubles())  # @coro_run
     return r
 
 
 def section_exception():
-    os.geteuid()  # @exc_start
+    os.getsid(0)  # @exc_start
     try:
         level1()  # @exc_call
     except ValueError:
@@ -87,7 +87,7 @@ def section_exception():
 
 
 def worker():
-    os.getegid()  # @worker_start
+    os.getresuid()  # @worker_start
     x = 1
     time.sleep(0.05)  # @worker_sleep
     y = x + 1  # @worker_after
