@@ -324,7 +324,11 @@ def _new_restart_point(event, tid):
     with motion._UserBreakpointsOff():
         if event in _run_before:  # `run N` lands at N+1 or later: remember what worked
             n = _run_before[event]
-            motion.run_to(n)
+            if ("run", n) in motion.CHECKPOINTS.by_key:
+                motion.CHECKPOINTS.restart(("run", n))
+                WALK.stats["restarts"] += 1
+            else:
+                motion.run_to(n)
         else:
             n = _run_before[event] = motion.run_before(event)
     if motion.select_tid(tid) is None:
@@ -333,9 +337,28 @@ def _new_restart_point(event, tid):
         st = wk.Walker(tid).start()
     except PyrError:
         st = None
-    node = Node(_checkpoint(), st, False)
+    # One rr checkpoint where `run` landed, as `pyr goto` keeps at events: restoring it is
+    # cheaper than running again, and it is the only checkpoint the stepper makes in that event.
+    node = Node(motion.CHECKPOINTS.make(("run", n)), st, False)
     node.run = n
     return WALK.add(node)
+
+
+def _session_checkpoint(node):
+    """A node for the latest rr checkpoint this session made before node's event (`pyr goto`
+    keeps one at each event it lands on; the stepper one where each `run` landed), or None."""
+    key = motion.CHECKPOINTS.best_before(node.when)
+    if key is None:
+        return None
+    motion.CHECKPOINTS.restart(key)
+    WALK.stats["restarts"] += 1
+    if motion.select_tid(node.tid) is None:
+        return None
+    try:
+        st = wk.Walker(node.tid).start()
+    except PyrError:
+        return None
+    return WALK.add(Node(motion.CHECKPOINTS.by_key[key][0], st, False))
 
 
 def _scan(origin, mode, target, tid):
@@ -414,7 +437,8 @@ def _backward(mode, tid):
         # The next origin: a known node before the last one tried, else a new checkpoint
         # before the thread's previous recorded event (the event index says where it blocked).
         if origin is None:
-            origin = known[0] if known else _new_restart_point(node.when, tid)
+            origin = known[0] if known else (_session_checkpoint(node) or
+                                             _new_restart_point(node.when, tid))
         else:
             later = origin
             earlier = [n for n in known[known.index(later) + 1:]] if later in known else []
