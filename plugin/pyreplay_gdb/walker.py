@@ -108,13 +108,41 @@ class Walker:
         self.cstack = []      # the C eval loops' _PyCFrames, outermost first
         self.fstack = []      # the thread's Python frames, outermost first
         self.candidate = None
+        self.resync = False
+        self.deep_frames = ()
 
     # --- State ---------------------------------------------------------------------------------
+
+    def _load_stacks(self):
+        """Our C-eval-loop and frame stacks, read from memory (a settled state only)."""
+        cframe = _u64(self.tstate + self.lay["tstate_cframe"])
+        chain = []
+        while cframe and len(chain) < 1024:
+            chain.append(cframe)
+            cframe = _u64(cframe + self.lay["cframe_previous"])
+        self.cstack = chain[::-1]
+        frames = []
+        frame = _u64(self.cstack[-1] + self.lay["cframe_current_frame"]) if self.cstack else 0
+        while frame and len(frames) < 1024:
+            frames.append(frame)
+            frame = _u64(frame + self.lay["frame_previous"])
+        self.fstack = frames[::-1]
+        self.pending = False
 
     def observe(self):
         """Reads the thread's Python state; returns the innermost frame's step_state (its
         "depth" from our own frame stack) or None."""
         lay = self.lay
+        if self.resync:  # a prev_instr write after a call we did not follow
+            cframe = _u64(self.tstate + lay["tstate_cframe"])
+            frame = _u64(cframe + lay["cframe_current_frame"]) if cframe else 0
+            if frame not in self.deep_frames:
+                # The caller's own store of its CALL position, which the compiler may order
+                # after the callee's push: still inside the call.
+                self.moved = False
+                return None
+            self._load_stacks()  # control is back: the stacks are settled
+            self.resync = False
         cframe = _u64(self.tstate + lay["tstate_cframe"])
         self.moved = False
         if cframe in self.cstack:
@@ -174,6 +202,28 @@ class Walker:
         if self.policy == "none":
             return []
         lay = self.lay
+        st = self.current
+        if self.policy == "next" and st is not None and not self.entering and \
+                st["depth"] > self.base and self.base >= 1:
+            # Deep inside a call under "next": watch only the base frame and its caller, so
+            # the calls below cost no stops. Both write prev_instr when control comes back
+            # (a return, a yield, or a handler after an exception unwound the frames between);
+            # the stacks are read again from memory then, calls and returns unseen.
+            if self.watched is None:
+                self.watched = self._frame_at_depth(st, self.base)
+            caller = self._frame_at_depth(st, self.base - 1)
+            wanted = []
+            for frame in (self.watched, caller):
+                if not frame:
+                    continue
+                wanted.append(frame + lay["frame_prev_instr"])
+                if frame not in self.last:  # where it stands before it runs again
+                    known = self.decoder.step_state(frame, 0, -1)
+                    if known is not None:
+                        self.last[frame] = (known["code"], known["lasti"])
+            self.resync = True
+            self.deep_frames = (self.watched, caller)
+            return wanted
         wanted = [self.tstate + lay["tstate_cframe"]]
         if self.cframe:
             wanted.append(self.cframe + lay["cframe_current_frame"])
@@ -210,18 +260,7 @@ class Walker:
     # --- Running -------------------------------------------------------------------------------
 
     def start(self):
-        cframe = _u64(self.tstate + self.lay["tstate_cframe"])
-        chain = []
-        while cframe and len(chain) < 1024:
-            chain.append(cframe)
-            cframe = _u64(cframe + self.lay["cframe_previous"])
-        self.cstack = chain[::-1]
-        frames = []
-        frame = _u64(self.cstack[-1] + self.lay["cframe_current_frame"]) if self.cstack else 0
-        while frame and len(frames) < 1024:
-            frames.append(frame)
-            frame = _u64(frame + self.lay["frame_previous"])
-        self.fstack = frames[::-1]
+        self._load_stacks()
         st = self.observe()
         if st is None and self.cframe:
             frame = _u64(self.cframe + self.lay["cframe_current_frame"])
