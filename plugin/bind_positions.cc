@@ -21,13 +21,15 @@ void BindPositions(py::module_& m) {
                           : s.phase == SyscallPhase::kExiting ? "exiting"
                                                               : "";
       out.append(py::make_tuple(s.event, s.tid, phase, s.syscall, s.rip, s.rax, s.rdi,
-                                FormatSockaddr(s.local_addr), FormatSockaddr(s.remote_addr)));
+                                FormatSockaddr(s.local_addr), FormatSockaddr(s.remote_addr),
+                                s.checkpointable));
     }
     return out;
   }, py::arg("trace_dir"),
-  "Every event of the trace as (event, tid, phase, syscall, rip, rax, rdi, local, remote): "
-  "phase is 'entering'/'exiting' for syscall frames, else ''; local/remote are the TCP "
-  "addresses rr stored for connect/accept, else ''.");
+  "Every event of the trace as (event, tid, phase, syscall, rip, rax, rdi, local, remote, "
+  "checkpointable): phase is 'entering'/'exiting' for syscall frames, else ''; local/remote are "
+  "the TCP addresses rr stored for connect/accept, else ''; checkpointable: rr can clone its "
+  "replay while this event is next (an rr checkpoint there restores exactly).");
   m.def("parse_event_target", [](const std::string& text, uint64_t current) {
     absl::StatusOr<uint64_t> event = ParseEventTarget(text, current);
     if (!event.ok()) RaiseStatus(event.status());

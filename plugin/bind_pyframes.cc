@@ -19,6 +19,7 @@
 #include "replay/index/event_index.h"
 #include "replay/pyframes/cpython_layout.h"
 #include "replay/pyframes/frame_decoder.h"
+#include "replay/stepping/line_events.h"
 
 namespace py = pybind11;
 
@@ -116,6 +117,35 @@ class Decoder {
     return ThreadDict(*state);
   }
 
+  // StepState is frame `frame` as the stepper sees it after a stop, and whether the instruction
+  // it now executes starts a line event, given where that frame was at the previous stop
+  // (prev_code, prev_lasti; prev_code 0 when unknown). None when the frame is unreadable.
+  py::object StepState(uint64_t frame, uint64_t prev_code, int prev_lasti) {
+    absl::StatusOr<FrameState> st = decoder_.State(frame);
+    if (!st.ok()) return py::none();
+    bool event = false;
+    if (prev_code == st->code && prev_lasti != st->lasti) {
+      uint8_t opcode = deopt_.size() == 256 ? static_cast<uint8_t>(deopt_[st->opcode]) : st->opcode;
+      LineStep step{.prev_lasti = prev_lasti, .lasti = st->lasti,
+                    .prev_line = decoder_.LineOf(st->code, prev_lasti), .line = st->line,
+                    .first_traceable = st->first_traceable, .opcode = opcode};
+      event = IsLineEvent(step);
+    }
+    py::dict d;
+    d["address"] = st->address;
+    d["code"] = st->code;
+    d["previous"] = st->previous;
+    d["lasti"] = st->lasti;
+    d["line"] = st->line ? py::object(py::int_(*st->line)) : py::object(py::none());
+    d["file"] = st->filename;
+    d["function"] = st->qualname;
+    d["event"] = event;
+    return d;
+  }
+
+  // SetDeopt gives CPython's _PyOpcode_Deopt table (256 bytes), read from the inferior.
+  void SetDeopt(const py::bytes& table) { deopt_ = table; }
+
   py::list StackFromFrame(uint64_t frame) {
     py::list out;
     for (const PyFrame& f : decoder_.StackFromFrame(frame)) out.append(FrameDict(f));
@@ -134,6 +164,7 @@ class Decoder {
  private:
   CallbackReader reader_;
   FrameDecoder decoder_;
+  std::string deopt_;
 };
 
 }  // namespace
@@ -151,6 +182,12 @@ void BindPyFrames(py::module_& m) {
       .def("thread", &Decoder::Thread, py::arg("interp"), py::arg("tid"),
            "The thread state of native thread `tid`, as in threads(); Error NOT_FOUND if none.")
       .def("stack_from_frame", &Decoder::StackFromFrame, py::arg("frame"))
+      .def("step_state", &Decoder::StepState, py::arg("frame"), py::arg("prev_code"),
+           py::arg("prev_lasti"),
+           "One frame for the stepper: {address, code, previous, lasti, line, file, function, "
+           "event}; event: this instruction starts a line event (CPython 3.11's rule), "
+           "given the frame's previous code and lasti. None when unreadable.")
+      .def("set_deopt", &Decoder::SetDeopt, py::arg("table"))
       .def("read_string", &Decoder::ReadString, py::arg("object"))
       .def_property_readonly("code_cache_size", &Decoder::code_cache_size)
       .def_property_readonly("reads", &Decoder::reads);

@@ -42,4 +42,7 @@ def load():
     # Per-concept modules add to core's command table (name, handler, completer) on import.
     from . import core, events, marks  # noqa: F401  pyr goto/next/prev/follow/where/events, marks
     from . import stacks  # noqa: F401  pyr bt [--all]
+    from . import stepping  # noqa: F401  pyr step/next-line/finish/rstep/rnext/rfinish
     core.register_all()
+    from . import safety  # gdb's reverse-step family refuses at once in no-PMU mode
+    safety.install()

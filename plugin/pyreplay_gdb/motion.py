@@ -110,6 +110,8 @@ class Checkpoints:
     def make(self, key):
         if key in self.by_key:
             return self.by_key[key][0]
+        if not checkpointable_here():
+            return None  # rr could only mark it, and restarting a mark fails without ticks
         out = _quiet("checkpoint")
         m = re.search(r"Checkpoint (\d+)", out)
         if m:
@@ -144,6 +146,20 @@ class Checkpoints:
 
 
 CHECKPOINTS = Checkpoints()
+_checkpointable = {}
+
+
+def checkpointable_here():
+    """Whether an rr `checkpoint` here is a real clone that `restart` restores exactly: not while
+    the next event to replay is a syscallbuf flush/reset/abort, a map growth or an exit (rr
+    5.6.0 cannot clone then, and its restart to a mere mark fails without ticks)."""
+    if "sites" not in _checkpointable:
+        from . import core
+        sites = core.call(core.core().event_sites, core.trace_dir())
+        _checkpointable["sites"] = [bool(s[9]) if len(s) > 9 else True for s in sites]
+    sites = _checkpointable["sites"]
+    event = when()
+    return 1 <= event <= len(sites) and sites[event - 1]
 STATS = {"runs": 0, "restarts": 0, "stops": 0}
 
 

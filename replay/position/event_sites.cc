@@ -83,6 +83,9 @@ absl::StatusOr<std::vector<EventSite>> ReadEventSites(const std::string& trace_d
         site.rdi = Slot(raw, kRdi);
       }
       auto event = frame.getEvent();
+      site.checkpointable = !(event.isSyscallbufFlush() || event.isSyscallbufReset() ||
+                              event.isSyscallbufAbortCommit() || event.isGrowMap() ||
+                              event.isExit());
       if (event.isSyscall()) {
         auto syscall = event.getSyscall();
         site.syscall = syscall.getNumber();

@@ -33,6 +33,11 @@ struct EventSite {
   uint64_t rdi = 0;
   std::string local_addr;                    // raw sockaddr rr stored for TCP connect/accept
   std::string remote_addr;
+  // checkpointable: rr can clone its replay while this event is the next one to replay. It
+  // cannot during syscallbuf flushes, resets and aborted commits, map growth and exits
+  // (ReplaySession::can_clone, Event::has_ticks_slop in rr 5.6.0); an rr `checkpoint` made there
+  // is only a mark, and `restart` to it replays forward to find it, which fails without ticks.
+  bool checkpointable = true;
 };
 
 // ReadEventSites reads every frame of `<trace_dir>/events`. NotFound for a missing trace,

@@ -175,6 +175,35 @@ std::vector<PyFrame> FrameDecoder::StackFromFrame(uint64_t frame) {
   return stack;
 }
 
+absl::StatusOr<FrameState> FrameDecoder::State(uint64_t frame) {
+  std::string raw(layout_.frame_localsplus, '\0');
+  if (frame == 0 || !Read(frame, raw.data(), raw.size())) {
+    return absl::DataLossError(absl::StrCat("frame ", Hex(frame), " is not readable"));
+  }
+  PyFrame decoded = DecodeFrame(frame, raw);
+  if (!decoded.readable) return absl::DataLossError(decoded.error);
+  FrameState out;
+  out.address = frame;
+  out.code = decoded.code;
+  out.previous = U64At(raw, layout_.frame_previous);
+  out.lasti = decoded.lasti;
+  out.line = decoded.line;
+  out.first_traceable = code_cache_.at(decoded.code).first_traceable;
+  out.filename = decoded.filename;
+  out.qualname = decoded.qualname.empty() ? decoded.name : decoded.qualname;
+  if (out.lasti >= 0) {
+    uint8_t word[2] = {0, 0};
+    if (Read(U64At(raw, layout_.frame_prev_instr), word, 2)) out.opcode = word[0];
+  }
+  return out;
+}
+
+std::optional<int> FrameDecoder::LineOf(uint64_t code, int lasti) {
+  absl::StatusOr<const CodeInfo*> info = Code(code);
+  if (!info.ok() || !(*info)->lines) return std::nullopt;
+  return (*info)->lines->LineAt(lasti);
+}
+
 PyFrame FrameDecoder::DecodeFrame(uint64_t frame, const std::string& raw) {
   PyFrame out;
   out.address = frame;

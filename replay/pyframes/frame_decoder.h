@@ -53,6 +53,20 @@ struct PyFrame {
   std::string Describe() const;
 };
 
+// FrameState is one frame as the stepper sees it (replay/stepping/), including a frame that has
+// not started yet (lasti -1), which stacks skip.
+struct FrameState {
+  uint64_t address = 0;
+  uint64_t code = 0;
+  uint64_t previous = 0;     // the caller's frame, 0 for the thread's first
+  int lasti = -1;
+  std::optional<int> line;   // the line of lasti
+  int first_traceable = 0;   // _co_firsttraceable
+  uint8_t opcode = 0;        // the raw (maybe specialised) opcode at prev_instr; 0 before start
+  std::string filename;      // co_filename
+  std::string qualname;      // co_qualname
+};
+
 // ThreadStateInfo is one PyThreadState of the interpreter.
 struct ThreadStateInfo {
   uint64_t address = 0;
@@ -81,6 +95,11 @@ class FrameDecoder {
   absl::StatusOr<std::vector<PyFrame>> Stack(uint64_t tstate);
   // StackFromFrame walks from a given `_PyInterpreterFrame*`.
   std::vector<PyFrame> StackFromFrame(uint64_t frame);
+
+  // State reads one frame for the stepper. DataLoss when the frame or its code is unreadable.
+  absl::StatusOr<FrameState> State(uint64_t frame);
+  // LineOf is the line of code unit `lasti` in code object `code` (decoded and cached).
+  std::optional<int> LineOf(uint64_t code, int lasti);
 
   // ReadString decodes a str object (compact ASCII/latin-1/UCS-2/UCS-4, or legacy) to UTF-8, at
   // most `max_chars` characters (a longer one ends with "..."). DataLoss when unreadable or not a

@@ -367,3 +367,43 @@ TEST(CPythonLayoutTest, ValidateRejectsImpossibleOffsets) {
 
 }  // namespace
 }  // namespace pyreplay
+
+namespace pyreplay {
+namespace {
+
+TEST(FrameDecoderStateTest, ReadsAFrameForTheStepperEvenBeforeItStarts) {
+  FakeMemory mem;
+  uint64_t code = mem.Code("/app/main.py", "run", "Server.run", 10, kFourLines, 1);
+  uint64_t caller = mem.Frame(code, 3, 0);
+  uint64_t fresh = mem.Frame(code, -1, caller);
+  uint64_t running = mem.Frame(code, 2, caller);
+  mem.Put8(code + 184 + 2 * 2, 151);  // the opcode at prev_instr
+
+  FrameDecoder decoder(TestLayout(), &mem);
+  absl::StatusOr<FrameState> st = decoder.State(fresh);
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_EQ(st->lasti, -1);  // Stack() would skip this frame; the stepper must see it
+  EXPECT_EQ(st->previous, caller);
+  EXPECT_EQ(st->first_traceable, 1);
+  EXPECT_EQ(st->opcode, 0);
+  st = decoder.State(running);
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_EQ(st->code, code);
+  EXPECT_EQ(st->lasti, 2);
+  EXPECT_EQ(st->line, 12);
+  EXPECT_EQ(st->opcode, 151);
+  EXPECT_EQ(st->qualname, "Server.run");
+  EXPECT_EQ(decoder.LineOf(code, 3), 13);
+}
+
+TEST(FrameDecoderStateTest, UnreadableFrameOrCodeIsDataLoss) {
+  FakeMemory mem;
+  FrameDecoder decoder(TestLayout(), &mem);
+  EXPECT_TRUE(absl::IsDataLoss(decoder.State(0xdead000).status()));
+  uint64_t bogus = mem.Frame(0xbad000, 0, 0);  // f_code points at nothing
+  EXPECT_TRUE(absl::IsDataLoss(decoder.State(bogus).status()));
+  EXPECT_EQ(decoder.LineOf(0xbad000, 0), std::nullopt);
+}
+
+}  // namespace
+}  // namespace pyreplay
