@@ -299,20 +299,6 @@ struct HuntState {
   }
 };
 
-int FirstFreeNumber(const std::string& root, const std::string& name) {
-  int highest = 0;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(root, ec)) {
-    std::string file = entry.path().filename().string();
-    absl::string_view rest = file;
-    int n = 0;
-    if (absl::ConsumePrefix(&rest, name + "-") && absl::SimpleAtoi(rest, &n)) {
-      highest = std::max(highest, n);
-    }
-  }
-  return highest + 1;
-}
-
 void Worker(HuntState& state) {
   const HuntRequest& request = *state.request;
   for (;;) {
@@ -426,7 +412,7 @@ absl::StatusOr<HuntResult> Hunt(const HuntRequest& request, const HuntCallbacks&
   state.recorder = callbacks.recorder ? callbacks.recorder : TryRecorder(RecordTry);
   state.root = request.output_root.empty() ? DefaultTracesRoot() : request.output_root;
   state.name = HuntName(request);
-  state.next_dir = FirstFreeNumber(state.root, state.name);
+  state.next_dir = NextTraceNumber(state.root, state.name);
   state.last_number = request.tries;
   state.start = absl::Now();
   int jobs = std::min(request.jobs, request.tries);

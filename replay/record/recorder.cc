@@ -58,7 +58,7 @@ std::string DefaultTracesRoot() {
   return env != nullptr && *env != 0 ? env : "traces";
 }
 
-std::string NextTraceDir(const std::string& root, const std::string& name) {
+int NextTraceNumber(const std::string& root, const std::string& name) {
   int highest = 0;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(root, ec)) {
@@ -69,7 +69,11 @@ std::string NextTraceDir(const std::string& root, const std::string& name) {
       highest = std::max(highest, n);
     }
   }
-  return (fs::path(root) / absl::StrCat(name, "-", highest + 1)).string();
+  return highest + 1;
+}
+
+std::string NextTraceDir(const std::string& root, const std::string& name) {
+  return (fs::path(root) / absl::StrCat(name, "-", NextTraceNumber(root, name))).string();
 }
 
 absl::StatusOr<RecordResult> Record(const RecordRequest& request) {

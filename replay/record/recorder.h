@@ -51,7 +51,10 @@ struct RecordResult {
 // DefaultTracesRoot is $PYREPLAY_TRACES, or "traces" in the current folder.
 std::string DefaultTracesRoot();
 
-// NextTraceDir picks <root>/<name>-<n> with n one more than the highest existing.
+// NextTraceNumber is one more than the highest n of the <root>/<name>-<n> folders (1 if none).
+int NextTraceNumber(const std::string& root, const std::string& name);
+
+// NextTraceDir picks <root>/<name>-<n> with n = NextTraceNumber(root, name).
 std::string NextTraceDir(const std::string& root, const std::string& name);
 
 // Record runs `rr record` and writes the trace's metadata. Errors (rr missing, the program
