@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on a fresh Debian bookworm machine: install, build, record the chapter's two
-# sessions with rr, show their indexed events, and replay each in gdb at the chapter's functions.
+# sessions with rr, show their indexed events with Python locations, replay each in gdb at the
+# chapter's functions, and draw the sockets session's timeline.
 # Safe to run again: each run records new traces (traces/threads-<n>, traces/sockets-<n>).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,10 +16,10 @@ for session in threads sockets; do
   "$PYREPLAY" record --session "$session"
   trace=$(ls -dt traces/"$session"-* | head -1)
   echo
-  echo "== events: $trace"
-  if "$PYREPLAY" events --help >/dev/null 2>&1; then
-    "$PYREPLAY" events "$trace"
-  fi
+  echo "== deep index and events: $trace"
+  # One replay pass (no gdb) adds each event's Python location and the threads' Python names.
+  "$PYREPLAY" index --deep "$trace"
+  "$PYREPLAY" events "$trace"
   echo
   echo "== replay: $trace"
   case "$session" in
@@ -28,4 +29,7 @@ for session in threads sockets; do
   "$PYREPLAY" replay "$trace" --batch "${stops[@]}" 2>&1 | grep -v '^\[New Thread\|^BFD: warning'
   echo
 done
-echo "Done. Replay interactively with: $PYREPLAY replay $(ls -dt traces/sockets-* | head -1)"
+sockets=$(ls -dt traces/sockets-* | head -1)
+"$PYREPLAY" timeline "$sockets" -o "$sockets/timeline.html"
+echo "Done. Replay interactively with: $PYREPLAY replay $sockets"
+echo "Open $sockets/timeline.html in a browser to see its threads and connections over time."
