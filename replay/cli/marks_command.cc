@@ -146,7 +146,7 @@ const MarksOperation kOperations[] = {
      "pyreplay marks TRACE recover", SetupRecover},
 };
 
-RegisterCommand kMarks({"marks", "List, add or remove the marks saved with a trace", 35,
+RegisterCommand kMarks({"marks", "List, add, remove, merge, export or import the marks saved with a trace", 35,
                         [](CLI::App* app) {
   auto context = std::make_shared<MarksContext>();
   app->footer(
