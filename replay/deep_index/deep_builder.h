@@ -20,15 +20,13 @@
 
 #include "absl/status/statusor.h"
 #include "replay/deep_index/deep_index.h"
+#include "replay/deep_index/deep_pass.h"
 #include "replay/record/pmu_mode.h"
 
 namespace pyreplay {
 
-struct DeepBuildOptions {
-  PmuChoice pmu = PmuChoice::kAuto;
-  // progress is called at each stop of the pass with the replay's current event.
-  std::function<void(uint64_t when, uint64_t total_events)> progress;
-};
+// The pass's options; `cancel` is ignored: the builder cancels on Ctrl-C (SIGINT/SIGTERM) itself.
+using DeepBuildOptions = DeepPassOptions;
 
 struct DeepBuildResult {
   DeepIndex deep;
