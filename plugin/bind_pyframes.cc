@@ -66,7 +66,7 @@ py::dict FrameDict(const PyFrame& f) {
   d["readable"] = f.readable;
   d["file"] = f.filename;
   d["line"] = f.line ? py::object(py::int_(*f.line)) : py::object(py::none());
-  d["function"] = f.qualname.empty() ? f.name : f.qualname;
+  d["function"] = f.Function();
   d["name"] = f.name;
   d["lasti"] = f.lasti;
   d["text"] = f.Describe();

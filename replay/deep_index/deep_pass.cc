@@ -125,7 +125,7 @@ std::vector<DeepFrame> ToDeepFrames(const std::vector<PyFrame>& frames) {
     DeepFrame d;
     d.file = f.filename;
     d.line = f.line ? *f.line : -1;
-    d.function = f.qualname.empty() ? f.name : f.qualname;
+    d.function = f.Function();
     out.push_back(std::move(d));
   }
   return out;
@@ -195,13 +195,14 @@ absl::StatusOr<DeepPassResult> RunDeepPass(const std::string& trace_dir, const E
   DeepPassResult result;
   absl::flat_hash_map<int32_t, std::string> names;
   bool stalled = false;
-  std::optional<StopReply> at_breakpoint;  // the last stop, when it was at one of ours
+  // The last stop, when it was at one of our breakpoints, and that breakpoint's address.
+  std::optional<std::pair<StopReply, uint64_t>> at_breakpoint;
   while (true) {
     if (at_breakpoint) {
       // Step the stopped thread off the breakpoint, then put the breakpoint back.
-      ASSIGN_OR_RETURN(uint64_t pc, ReadPc(remote, *at_breakpoint));
+      const auto& [stopped, pc] = *at_breakpoint;
       RETURN_IF_ERROR(remote.RemoveBreakpoint(pc));
-      ASSIGN_OR_RETURN(StopReply stepped, remote.Step(at_breakpoint->pid, at_breakpoint->tid));
+      ASSIGN_OR_RETURN(StopReply stepped, remote.Step(stopped.pid, stopped.tid));
       RETURN_IF_ERROR(remote.SetBreakpoint(pc));
       at_breakpoint.reset();
       if (stepped.kind != StopReply::kSignal) break;
@@ -212,7 +213,7 @@ absl::StatusOr<DeepPassResult> RunDeepPass(const std::string& trace_dir, const E
     ASSIGN_OR_RETURN(uint64_t pc, ReadPc(remote, stop));
     auto hit = plan.kind_at.find(pc);
     if (hit == plan.kind_at.end()) continue;
-    at_breakpoint = stop;
+    at_breakpoint.emplace(stop, pc);
     ASSIGN_OR_RETURN(uint64_t when, remote.When());
     if (options.progress) options.progress(when, index.event_count);
 

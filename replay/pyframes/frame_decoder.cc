@@ -58,8 +58,15 @@ constexpr int64_t kMaxDictEntries = 1 << 16;
 
 std::string PyFrame::Describe() const {
   if (!readable) return absl::StrCat("<unreadable frame at ", Hex(address), ">: ", error);
-  return absl::StrCat(filename, ":", line ? absl::StrCat(*line) : "?", " in ",
-                      qualname.empty() ? name : qualname);
+  return absl::StrCat(filename, ":", line ? absl::StrCat(*line) : "?", " in ", Function());
+}
+
+PyFrame PyFrame::Unreadable(uint64_t address, std::string why) {
+  PyFrame frame;
+  frame.address = address;
+  frame.readable = false;
+  frame.error = std::move(why);
+  return frame;
 }
 
 FrameDecoder::FrameDecoder(const CPythonLayout& layout, MemoryReader* reader)
@@ -133,19 +140,11 @@ std::vector<PyFrame> FrameDecoder::StackFromFrame(uint64_t frame) {
   std::string raw(layout_.frame_localsplus + 8, '\0');
   for (int depth = 0; frame != 0 && depth < kMaxFrames; ++depth) {
     if (!seen.insert(frame).second) {
-      PyFrame bad;
-      bad.address = frame;
-      bad.readable = false;
-      bad.error = "the frame chain loops back here";
-      stack.push_back(std::move(bad));
+      stack.push_back(PyFrame::Unreadable(frame, "the frame chain loops back here"));
       return stack;
     }
     if (!Read(frame, raw.data(), raw.size())) {
-      PyFrame bad;
-      bad.address = frame;
-      bad.readable = false;
-      bad.error = "memory not readable";
-      stack.push_back(std::move(bad));
+      stack.push_back(PyFrame::Unreadable(frame, "memory not readable"));
       return stack;
     }
     uint64_t previous = U64At(raw, layout_.frame_previous);
@@ -166,11 +165,8 @@ std::vector<PyFrame> FrameDecoder::StackFromFrame(uint64_t frame) {
     frame = previous;
   }
   if (frame != 0) {
-    PyFrame more;
-    more.address = frame;
-    more.readable = false;
-    more.error = absl::StrCat("stack deeper than ", kMaxFrames, " frames; stopped here");
-    stack.push_back(std::move(more));
+    stack.push_back(PyFrame::Unreadable(
+        frame, absl::StrCat("stack deeper than ", kMaxFrames, " frames; stopped here")));
   }
   return stack;
 }
@@ -190,7 +186,7 @@ absl::StatusOr<FrameState> FrameDecoder::State(uint64_t frame) {
   out.line = decoded.line;
   out.first_traceable = code_cache_.at(decoded.code).first_traceable;
   out.filename = decoded.filename;
-  out.qualname = decoded.qualname.empty() ? decoded.name : decoded.qualname;
+  out.qualname = decoded.Function();
   if (out.lasti >= 0) {
     uint8_t word[2] = {0, 0};
     if (Read(U64At(raw, layout_.frame_prev_instr), word, 2)) out.opcode = word[0];

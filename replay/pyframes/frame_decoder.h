@@ -49,8 +49,14 @@ struct PyFrame {
   std::optional<int> line;   // from co_linetable
   uint64_t first_local = 0;  // localsplus[0] (`self` of a method), 0 if none
 
+  // Function is the qualified name, or co_name when the code object has none.
+  const std::string& Function() const { return qualname.empty() ? name : qualname; }
+
   // Describe is "file:line in qualname", or "<unreadable frame at 0x...>: why".
   std::string Describe() const;
+
+  // Unreadable is a frame at `address` that could not be decoded, for the reason `why`.
+  static PyFrame Unreadable(uint64_t address, std::string why);
 };
 
 // FrameState is one frame as the stepper sees it (replay/stepping/), including a frame that has
