@@ -227,22 +227,20 @@ absl::Status GdbRemote::RemoveBreakpoint(uint64_t address) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<StopReply> GdbRemote::Step(int32_t pid, int32_t tid) {
-  ASSIGN_OR_RETURN(std::string reply, Request(absl::StrFormat("vCont;s:p%x.%x", pid, tid)));
-  while (!reply.empty() && reply[0] == 'O' && reply != "OK") {
-    ASSIGN_OR_RETURN(reply, ReceivePacket());
-  }
-  return ParseStopReply(reply);
-}
-
-absl::StatusOr<StopReply> GdbRemote::Continue() {
-  ASSIGN_OR_RETURN(std::string reply, Request("c"));
+absl::StatusOr<StopReply> GdbRemote::Resume(const std::string& packet) {
+  ASSIGN_OR_RETURN(std::string reply, Request(packet));
   // 'O' packets carry console output before the real stop reply.
   while (!reply.empty() && reply[0] == 'O' && reply != "OK") {
     ASSIGN_OR_RETURN(reply, ReceivePacket());
   }
   return ParseStopReply(reply);
 }
+
+absl::StatusOr<StopReply> GdbRemote::Step(int32_t pid, int32_t tid) {
+  return Resume(absl::StrFormat("vCont;s:p%x.%x", pid, tid));
+}
+
+absl::StatusOr<StopReply> GdbRemote::Continue() { return Resume("c"); }
 
 absl::StatusOr<uint64_t> GdbRemote::When() {
   // rr's commands travel hex-encoded both ways (GdbCommandHandler.cc: gdb_escape).

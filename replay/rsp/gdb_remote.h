@@ -59,6 +59,8 @@ class GdbRemote : public MemoryReader {
 
  private:
   GdbRemote(int fd, const std::atomic<bool>* cancel) : fd_(fd), cancel_(cancel) {}
+  // Resume sends a packet that lets the program run, and waits for its stop reply.
+  absl::StatusOr<StopReply> Resume(const std::string& packet);
   absl::Status SendPacket(const std::string& payload);
   absl::StatusOr<std::string> ReceivePacket();
   absl::StatusOr<char> ReadByte();
