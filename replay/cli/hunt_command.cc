@@ -1,8 +1,6 @@
 // `pyreplay hunt`: record under chaos scheduling until the program fails; keep that trace.
-#include <signal.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -10,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "replay/cli/command.h"
+#include "replay/common/interrupt_guard.h"
 #include "replay/common/terminal.h"
 #include "replay/hunt/hunter.h"
 
@@ -19,9 +18,6 @@ namespace {
 inline constexpr int kExitNoneFailed = 1;
 inline constexpr int kExitStoppedEarly = 3;   // disk full, or rr itself failed
 inline constexpr int kExitInterrupted = 130;  // Ctrl-C with nothing caught
-
-volatile std::sig_atomic_t g_interrupted = 0;
-void OnInterrupt(int) { g_interrupted = 1; }
 
 struct HuntOptions {
   std::vector<std::string> command;
@@ -160,18 +156,16 @@ int RunHunt(const HuntOptions& options) {
   PrintNote(absl::StrFormat("hunting: up to %d chaos recordings, %d at a time, until %s; Ctrl-C "
                             "stops and keeps what was caught",
                             request.tries, request.jobs, request.until.text()));
-  struct sigaction on_interrupt = {}, old_int = {}, old_term = {};
-  on_interrupt.sa_handler = OnInterrupt;
-  sigaction(SIGINT, &on_interrupt, &old_int);
-  sigaction(SIGTERM, &on_interrupt, &old_term);
-  HuntCallbacks callbacks;
-  callbacks.on_progress = [tty](const HuntProgress& p, const TryResult* r) {
-    ShowProgress(p, r, tty);
-  };
-  callbacks.should_stop = [] { return g_interrupted != 0; };
-  absl::StatusOr<HuntResult> result = Hunt(request, callbacks);
-  sigaction(SIGINT, &old_int, nullptr);
-  sigaction(SIGTERM, &old_term, nullptr);
+  absl::StatusOr<HuntResult> result;
+  {
+    InterruptGuard interrupt;  // Ctrl-C stops the hunt and keeps what was caught
+    HuntCallbacks callbacks;
+    callbacks.on_progress = [tty](const HuntProgress& p, const TryResult* r) {
+      ShowProgress(p, r, tty);
+    };
+    callbacks.should_stop = [&interrupt] { return interrupt.interrupted(); };
+    result = Hunt(request, callbacks);
+  }
   if (tty) fprintf(stderr, "\r\033[K");
   if (!result.ok()) return ReportError(result.status());
   return PrintSummary(request, *result);
