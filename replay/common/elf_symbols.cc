@@ -74,6 +74,7 @@ absl::StatusOr<ElfSymbols> ReadDynamicSymbols(const std::string& path,
     return sh;
   };
   absl::flat_hash_set<std::string> wanted(names.begin(), names.end());
+  if (wanted.empty()) return out;  // only the header was asked for (type, entry point)
   for (size_t i = 0; i < eh.e_shnum; ++i) {
     Elf64_Shdr symtab = section(i);
     if (symtab.sh_type != SHT_DYNSYM) continue;
