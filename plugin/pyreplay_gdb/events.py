@@ -85,9 +85,11 @@ def _c_location():
 
 
 def _python_location():
+    from .stacks import UnreadableFrame, python_location
     try:  # CPython's own frames, decoded in C++ (no python-gdb.py needed)
-        from .stacks import python_location
         py = python_location()
+    except UnreadableFrame as e:
+        return str(e)  # not python-gdb.py's guess: it prints whatever the fields point at
     except Exception:
         py = None
     try:

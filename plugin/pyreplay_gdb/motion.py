@@ -6,6 +6,7 @@ a hardware PMU"). Checkpoints are made at every landed event and mark and reused
 from the nearest known point at or before its target.
 """
 
+import os
 import re
 import time
 
@@ -131,7 +132,7 @@ class Checkpoints:
 
     def restart(self, key):
         ckpt, _ = self.by_key[key]
-        _quiet("restart %d" % ckpt)
+        restart_checkpoint(ckpt)
 
     def best_before(self, event):
         """The key of the checkpoint with the largest `when` < event, or None."""
@@ -181,10 +182,107 @@ class _UserBreakpointsOff:
         return False
 
 
+# --- Restarting the replay without gdb's re-run ------------------------------------------------
+#
+# gdb's `restart N` (rr's `run cN`) and `run N` make gdb kill and re-run its inferior: rr restores
+# its checkpoint in about 4 ms, and gdb then spends 50-120 ms re-reading every shared library's
+# symbols, although the replayed process, its pid and its mappings are the same. The pyr
+# commands send rr the same `vRun` request themselves and bring gdb's view up to date by hand:
+# registers and frames (flushed), the thread list and shared libraries (re-read), the thread rr reads registers
+# for (`Hg`, which gdb caches and rr resets on a restart), and the stop rr owes gdb's `run`. gdb's breakpoints and watchpoints are
+# out of the target whenever it is stopped (gdb's default, `breakpoint always-inserted off`), so
+# rr dropping them on a restart changes nothing gdb relies on; gdb inserts them on the next
+# resume. A gdb `restart` is still used when the program is not running, and when rr refuses.
+
+_RAW_RESTART = {"enabled": not os.environ.get("PYREPLAY_GDB_RESTART")}
+
+
+def _raw_restart(argument):
+    """Sends rr `vRun` with `argument` ("c3": checkpoint 3; "1386": event 1386). Returns the
+    stopped thread's recorded tid, or None when this cannot be done here (gdb re-runs then)."""
+    if not _RAW_RESTART["enabled"] or not alive() or \
+            _RAW_RESTART.pop("breakpoints_inserted", False):
+        return None
+    thread = gdb.selected_thread()
+    pid, lwp = thread.ptid[0], thread.ptid[1]
+    # gdb caches the thread rr reads registers for, and skips `Hg` when it thinks rr already
+    # has the one it wants. Make that cache name this thread (reading a register sends `Hg`
+    # if it named another), then tell rr the same after its restart.
+    _quiet("maint flush register-cache")
+    gdb.newest_frame().read_register("rip")
+    out = _quiet("maint packet vRun;;%s" % argument.encode().hex())
+    m = re.search(r'received: "[TS][0-9a-fA-F]{2}(?:.*?thread:p([0-9a-f]+)\.([0-9a-f]+);)?', out)
+    if not m:
+        # rr refused (no such checkpoint): its own message is in `out`; let gdb's re-run say it
+        return None
+    # rr answers the first resume after a restart with an immediate stop (gdb's `run` eats it
+    # as "Thread 1 stopped."); take it now, or the next `continue` would stop where it began.
+    _quiet("maint packet vCont;c")
+    _quiet("maint packet Hgp%x.%x" % (pid, lwp))
+    _quiet("maint flush register-cache")
+    # gdb learns of shared libraries at the dynamic loader's breakpoint, which a jump can skip
+    # (from the start of a replay, before any was mapped, straight past their loading): read
+    # the loader's list as it is now. Costs a few reads when nothing changed.
+    _quiet("sharedlibrary")
+    _quiet("info threads %d" % thread.num if thread.is_valid() else "info threads")
+    stopped = int(m.group(2), 16) if m.group(2) else lwp
+    if select_tid(stopped) is None:
+        select_tid(lwp)
+    return stopped
+
+
+def restart_checkpoint(ckpt):
+    """Back to rr checkpoint `ckpt` (what gdb's `restart ckpt` does, 30x cheaper)."""
+    STATS["restarts"] += 1
+    if _raw_restart("c%d" % ckpt) is None:
+        _quiet("restart %d" % ckpt)
+
+
+def _equals_condition(address, value):
+    """An agent expression (gdb's bytecode for target-side conditions) for
+    `*(uint64_t *) address == value`, as a Z packet's `;X` argument."""
+    code = (b"\x25" + address.to_bytes(8, "big") + b"\x1a" +   # const64 address; ref64
+            b"\x25" + value.to_bytes(8, "big") + b"\x13\x27")  # const64 value; equal; end
+    return "X%x,%s" % (len(code), code.hex())
+
+
+def run_to_write(address, value, last_event):
+    """Continues until the 8 bytes at `address` next change to `value`, with rr testing each
+    change itself: one stop where a plain watchpoint makes one per write. Returns False, having
+    moved, if the replay ends or passes `last_event` first.
+
+    gdb sends no conditions for watchpoints, so we give rr ours: gdb's own watchpoint on the
+    same 8 bytes is inserted first (`breakpoint always-inserted on` makes that happen at once),
+    then the same `Z2` with a condition replaces it inside rr. With always-inserted off again,
+    gdb does not insert it a second time on `continue`, and removes it at the stop as usual."""
+    _quiet("set breakpoint always-inserted on")
+    watch, reply = None, ""
+    try:
+        watch = gdb.Breakpoint("*(long *) 0x%x" % address, gdb.BP_WATCHPOINT, gdb.WP_WRITE,
+                               internal=True)
+        watch.silent = True
+        reply = _quiet("maint packet Z2,%x,8;%s" % (address, _equals_condition(address, value)))
+    finally:
+        _quiet("set breakpoint always-inserted off")
+    try:
+        if 'received: "OK"' not in reply:
+            # gdb still counts its breakpoints as inserted (always-inserted was on), so a
+            # restart behind its back would lose them: the next one goes through gdb.
+            _RAW_RESTART["breakpoints_inserted"] = True
+            return False
+        STATS["stops"] += 1
+        _quiet("continue")
+        return alive() and when() <= last_event
+    finally:
+        if watch is not None and watch.is_valid():
+            watch.delete()
+
+
 def run_to(n):
     """`run n`: restart the replay and land at the first stop rr makes at or after event n+1."""
     STATS["runs"] += 1
-    _quiet("run %d" % max(n, 0))
+    if _raw_restart("%d" % max(n, 0)) is None:
+        _quiet("run %d" % max(n, 0))
     return when()
 
 
@@ -256,7 +354,6 @@ def land_at_event(site):
     event, tid = site["event"], site["tid"]
     key = ("event", event)
     if key in CHECKPOINTS.by_key:
-        STATS["restarts"] += 1
         CHECKPOINTS.restart(key)
         select_tid(tid)
         return "its checkpoint"
@@ -335,7 +432,6 @@ def land_at_position(position, key):
     event, tid, address = position["event"], position["tid"], position["pc"]
     target = dict((name, value) for name, value in position["registers"])
     if key in CHECKPOINTS.by_key:
-        STATS["restarts"] += 1
         CHECKPOINTS.restart(key)
         select_tid(tid)
     else:

@@ -230,13 +230,20 @@ def short_location(frame):
 
 
 def python_location():
-    """The selected thread's innermost Python frame as (file, line, qualname), or None."""
+    """The selected thread's innermost Python frame as (file, line, qualname), or None; raises
+    UnreadableFrame when that frame exists but cannot be decoded."""
     try:
         t = thread_stack(current_tid())
     except (PyrError, gdb.error):
         return None
     f = t["frames"][0] if t["frames"] else None
-    return (f["file"], f["line"], f["function"]) if f and f["readable"] else None
+    if f is not None and not f["readable"]:
+        raise UnreadableFrame(f["text"])
+    return (f["file"], f["line"], f["function"]) if f else None
+
+
+class UnreadableFrame(PyrError):
+    """The innermost Python frame is there but cannot be decoded (its text says why)."""
 
 
 def _gdb_thread_numbers():

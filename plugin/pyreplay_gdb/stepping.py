@@ -41,6 +41,8 @@ class Node:
         self.via = None           # how prev reached this: "step", "next", "finish", "scan"
         self.saw_deeper = False   # a "next" from prev passed through deeper frames
         self.scan = None          # (Scan, stop index) when this node is a stop of a scan
+        self.first_write = None   # (address, value): from the recipe's parent, the first time
+                                  # that address changes to that value is here
 
     def depth(self):
         return self.st["depth"] if self.st else 0
@@ -64,7 +66,7 @@ class Scan:
         self.origin = origin
         self.policy = policy
         self.base = base
-        self.events = []   # (stop index, step_state)
+        self.events = []   # (stop index, step_state, first_write or None, when, registers)
 
 
 class Walk:
@@ -105,7 +107,7 @@ def _restore(node):
     parent restored, then the same walker run)."""
     if node.ckpt is not None:
         WALK.stats["restarts"] += 1
-        gdb.execute("restart %d" % node.ckpt, to_string=True)
+        motion.restart_checkpoint(node.ckpt)
     elif node.run is not None:
         WALK.stats["restarts"] += 1
         with motion._UserBreakpointsOff():
@@ -117,6 +119,12 @@ def _restore(node):
         _restore(parent)
         motion.select_tid(node.tid)
         with motion._UserBreakpointsOff():
+            if node.first_write is not None and not exact:
+                if _run_to_first_write(node.first_write, node.when, node.regs, node.tid):
+                    WALK.current = node
+                    return
+                _restore(parent)  # it did not land there: count the walker's stops instead
+                motion.select_tid(node.tid)
             if stops:
                 w = wk.Walker(node.tid, policy, base)
                 w.start()
@@ -126,6 +134,23 @@ def _restore(node):
                 _stop_at_registers(node)
     motion.select_tid(node.tid)
     WALK.current = node
+
+
+def _first_write(w):
+    """(address, value) when the walker's last stop is that value's first write to a watched
+    address since it started (a stop one conditional watch finds again), else None."""
+    return w.trigger[:2] if w.trigger is not None and w.trigger[2] == 1 else None
+
+
+def _run_to_first_write(first_write, when, regs, tid):
+    """Lands on a walker stop by its first write (one rr-side conditional watch instead of one
+    stop per instruction), and checks it is the same place: `when` and every register."""
+    address, value = first_write
+    if not motion.run_to_write(address, value, when):
+        return False
+    motion.select_tid(tid)
+    return (motion.current_tid() == tid and motion.when() == when and
+            dict(motion.registers()) == regs)
 
 
 def _stop_at_registers(node):
@@ -237,6 +262,7 @@ def _forward(mode, tid):
     node = Node(_checkpoint(), st, mode != "finish")
     node.prev, node.via, node.saw_deeper = start, mode, deeper[0]
     node.recipe = (start, w.policy, w.base, w.stops, False)
+    node.first_write = _first_write(w)
     return WALK.add(node)
 
 
@@ -281,7 +307,7 @@ def _from_scan(mode, node):
     if (scan.policy, scan.base) != policy:
         return None
     qualify = _qualifier(mode, node.depth())
-    found = [(i, st) for i, st in scan.events if i < index and qualify(st)]
+    found = [(e[0], e[1]) for e in scan.events if e[0] < index and qualify(e[1])]
     return (scan,) + found[-1] if found else None
 
 
@@ -361,12 +387,15 @@ def _session_checkpoint(node):
     return WALK.add(Node(motion.CHECKPOINTS.by_key[key][0], st, False))
 
 
-def _scan(origin, mode, target, tid):
+def _scan(origin, mode, target, tid, cut_after=None):
     """Restarts at `origin` and walks forward to `target` (a Node: exact registers and `when`),
-    recording the line events on the way. Returns (Scan, the stop index of target), or
-    (None, None) when the thread has no Python state at origin. A target that is not a walker
-    stop (a `goto` or breakpoint position) is met at its pc; its index is then half a stop after
-    the walker stop before it."""
+    recording the line events on the way. Returns (Scan, the stop index of target, True), or
+    (None, None, False) when the thread has no Python state at origin. A target that is not a
+    walker stop (a `goto` or breakpoint position) is met at its pc; its index is then half a stop
+    after the walker stop before it.
+
+    With `cut_after`, the walk ends at its first stop past that event: an earlier scan covered
+    the rest. It then returns (Scan, one past its last stop, False)."""
     depth = target.depth()
     policy, base = _policy(mode, depth)
     if not (WALK.current is origin and origin.matches_here()):
@@ -376,9 +405,10 @@ def _scan(origin, mode, target, tid):
         w = wk.Walker(tid, policy, base)
         w.start()
     except PyrError:
-        return None, None
+        return None, None, False
     scan = Scan(origin, policy, base)
     found = [None]
+    cut = [False]
     bp = None
     if not target.is_line:
         bp = gdb.Breakpoint("*0x%x" % target.pc, internal=True)
@@ -392,9 +422,13 @@ def _scan(origin, mode, target, tid):
                 motion.when() == target.when:
             found[0] = w.stops if w.counted else w.stops + 0.5
             return True
+        if cut_after is not None and motion.when() > cut_after:
+            cut[0] = True
+            return True
         if w.counted and st is not None and st["event"] and \
                 (policy == "step" or st["depth"] <= base):
-            scan.events.append((w.stops, st))
+            scan.events.append((w.stops, st, _first_write(w), motion.when(),
+                                dict(motion.registers())))
         if w.stops % 64 == 0 and motion.when() > target.when:
             raise PyrError("pyr: the backward scan passed the position (event %d) without "
                            "stopping there" % target.when)
@@ -410,7 +444,9 @@ def _scan(origin, mode, target, tid):
         WALK.stats["stops"] += w.stops
         if bp is not None and bp.is_valid():
             bp.delete()
-    return scan, found[0]
+    if cut[0]:
+        return scan, w.stops + 1, False
+    return scan, found[0], True
 
 
 def _backward(mode, tid):
@@ -432,6 +468,7 @@ def _backward(mode, tid):
                        "called it from Python" % (node.st["function"], tid))
     known = [n for n in _restart_points(node) if n.ready()]
     origin = None
+    cut_after = None  # the origin of the last scan that found nothing: later scans stop there
     back = 4  # the thread's recorded events to go back by, x4 each time: scans are cheap, runs not
     for _ in range(64):
         # The next origin: a known node before the last one tried, else a new checkpoint
@@ -451,19 +488,21 @@ def _backward(mode, tid):
                 origin = _new_restart_point(event, tid) if event is not None else None
         if origin is None:
             break
-        scan, index = _scan(origin, mode, node, tid)
+        scan, index, met = _scan(origin, mode, node, tid, cut_after)
         if scan is None:
             break  # the thread had no Python state there: nothing earlier to find
         if index is None:
             _restore(node)
             raise PyrError("pyr %s: the scan from event %d did not meet this position again"
                            % (mode, origin.when))
-        if not node.ready():
+        if met and not node.ready():
             node.recipe = (origin, scan.policy, scan.base, int(index), index != int(index))
-        hits = [(i, st) for i, st in scan.events if i < index and qualify(st)]
+        hits = [(e[0], e[1]) for e in scan.events if e[0] < index and qualify(e[1])]
         if hits:
-            node.scan = (scan, index)
+            if met:  # the scan saw everything up to here: later steps back can use it
+                node.scan = (scan, index)
             return _land(scan, hits[-1][0], tid)
+        cut_after = origin.when
     try:
         _restore(node)
     except PyrError:
@@ -482,15 +521,26 @@ def _chain(node):
 
 
 def _land(scan, index, tid):
-    """Restore the scan's origin and advance `index` walker stops: the scan's line event."""
+    """Restore the scan's origin and go to the scan's line event at stop `index`: by its first
+    write when it has one, else by counting `index` walker stops."""
     _restore(scan.origin)
-    w = wk.Walker(tid, scan.policy, scan.base)
-    w.start()
+    entry = next((e for e in scan.events if e[0] == index), None)
+    landed = False
     with motion._UserBreakpointsOff():
-        st = w.run_count(index)
-    WALK.stats["stops"] += w.stops
+        if entry is not None and entry[2] is not None:
+            landed = _run_to_first_write(entry[2], entry[3], entry[4], tid)
+            if not landed:
+                _restore(scan.origin)
+        if landed:
+            st = entry[1]
+        else:
+            w = wk.Walker(tid, scan.policy, scan.base)
+            w.start()
+            st = w.run_count(index)
+            WALK.stats["stops"] += w.stops
     motion.select_tid(tid)
     node = Node(_checkpoint(), st, True)
+    node.first_write = entry[2] if entry is not None else None
     node.prev, node.via = scan.origin, "scan"
     node.scan = (scan, index)
     node.recipe = (scan.origin, scan.policy, scan.base, index, False)

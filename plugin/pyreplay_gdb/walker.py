@@ -110,6 +110,9 @@ class Walker:
         self.candidate = None
         self.resync = False
         self.deep_frames = ()
+        self.armed_from = {}  # watched address -> the stop count when its watch was set
+        self.writes = {}      # (address, new value) -> stops it made, watched since the start
+        self.trigger = None   # (address, value, n): the last stop was value's n-th write there
 
     # --- State ---------------------------------------------------------------------------------
 
@@ -244,8 +247,10 @@ class Walker:
         for address in list(self.watches):
             if address not in wanted:
                 self.watches.pop(address).delete()
+                self.armed_from.pop(address, None)
         for address in wanted:
             if address not in self.watches:
+                self.armed_from[address] = self.stops
                 wp = gdb.Breakpoint("*(long *) 0x%x" % address, gdb.BP_WATCHPOINT, gdb.WP_WRITE,
                                     internal=True)
                 wp.silent = True
@@ -256,6 +261,7 @@ class Walker:
             if wp.is_valid():
                 wp.delete()
         self.watches.clear()
+        self.armed_from.clear()
 
     # --- Running -------------------------------------------------------------------------------
 
@@ -286,7 +292,23 @@ class Walker:
         if not self.counted:
             return self.current
         self.stops += 1
+        self._note_trigger(hit)
         return self.observe()
+
+    def _note_trigger(self, hit):
+        """Which watched write made this stop, and how many times since the start that address
+        changed to this value. A stop that is a value's first write to an address watched all
+        along is found again by one rr-side conditional watch (motion.run_to_write)."""
+        self.trigger = None
+        by_number = {wp.number: address for address, wp in self.watches.items()}
+        for bp in hit:
+            address = by_number.get(bp.number) if bp.is_valid() else None
+            if address is None or self.armed_from.get(address) != 0:
+                continue
+            key = (address, _u64(address))
+            self.writes[key] = self.writes.get(key, 0) + 1
+            if self.trigger is None:
+                self.trigger = key + (self.writes[key],)
 
     def run(self, want, limit=MAX_STOPS, on_stop=None):
         """Advances until want(st) is true for a stop's state; returns that state. on_stop(st)

@@ -275,5 +275,35 @@ class SteppingTest(harness.TempDirTestCase):
         self.assertIn("Usage: pyr next-line [COUNT]", out)
 
 
+class UnreadableCodeTest(harness.TempDirTestCase):
+    """A real recorded frame whose code object cannot be decoded: its co_filename holds an int
+    (programs/unreadable_code.py breaks it with ctypes, and the program still runs)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.program = os.path.join(os.path.dirname(PROGRAM), "unreadable_code.py")
+        cls.rec = harness.record_program([harness.PYTHON, cls.program], cls.workdir, "unreadable")
+
+    def test_steps_refuse_with_a_clear_message_and_the_session_goes_on(self):
+        self.assertEqual(self.rec.proc.returncode, 0, self.rec.proc.stderr)
+        self.assertIn("unreadable_code: victim returned 2", self.rec.proc.stdout)
+        proc = harness.replay_batch(self.rec.trace_dir, [
+            "break os_getppid", "continue", "delete", "pyr step", "pyr rnext", "pyr finish",
+            "pyr where", "pyr bt", "finish", "pyr bt"], timeout=120)
+        out = proc.stdout + proc.stderr
+        self.assertNotIn("Traceback", out)
+        refusal = (r"(?m)^pyr: the current Python frame \(0x[0-9a-f]+\) of thread \d+ is "
+                   r"unreadable \(its code object cannot be decoded\); cannot tell its lines$")
+        self.assertEqual(len(re.findall(refusal, out)), 3, out)
+        # where and bt name the frame as unreadable and say why, instead of printing the int
+        self.assertRegex(out, r"(?m)^Python: <unreadable frame at 0x[0-9a-f]+>: object "
+                              r"0x[0-9a-f]+ is not a str$")
+        self.assertRegex(out, r"(?m)^  #0 <unreadable frame at 0x[0-9a-f]+>: ")
+        self.assertNotIn("12345678901234", out)
+        # the caller is still decoded, and gdb's own commands still work
+        self.assertRegex(out, r"(?m)^  #1 \S+unreadable_code.py:\d+ in <module>$")
+
+
 if __name__ == "__main__":
     unittest.main()
