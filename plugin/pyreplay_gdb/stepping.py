@@ -241,7 +241,7 @@ def _forward(mode, tid):
         if depth <= 1:
             raise PyrError("pyr finish: %s() is the outermost Python frame of thread %d; it has "
                            "no caller to return to" % (st0["function"], tid))
-        w.policy, w.base = "next", depth - 1
+        w.policy, w.base, w.sparse = "next", depth - 1, False  # the caller's first instruction
         want = lambda st: st["depth"] <= depth - 1 and w.moved
     deeper = [False]
 
@@ -261,7 +261,7 @@ def _forward(mode, tid):
     motion.select_tid(tid)
     node = Node(_checkpoint(), st, mode != "finish")
     node.prev, node.via, node.saw_deeper = start, mode, deeper[0]
-    node.recipe = (start, w.policy, w.base, w.stops, False)
+    node.recipe = (start, w.spec(), w.base, w.stops, False)
     node.first_write = _first_write(w)
     return WALK.add(node)
 
@@ -409,13 +409,6 @@ def _scan(origin, mode, target, tid, cut_after=None):
     scan = Scan(origin, policy, base)
     found = [None]
     cut = [False]
-    bp = None
-    if not target.is_line:
-        bp = gdb.Breakpoint("*0x%x" % target.pc, internal=True)
-        bp.silent = True
-        thread = motion.gdb_thread(tid)
-        if thread is not None:
-            bp.thread = thread.num
 
     def on_stop(st):
         if motion.pc() == target.pc and dict(motion.registers()) == target.regs and \
@@ -434,16 +427,27 @@ def _scan(origin, mode, target, tid, cut_after=None):
                            "stopping there" % target.when)
         return False
 
+    # The target's breakpoint lives and dies inside the walk's always-inserted stretch: deleted
+    # after it, gdb would go on counting it as inserted (motion.AlwaysInserted).
+    bp = None
     try:
-        with motion._UserBreakpointsOff():
-            w.run(lambda st: False, on_stop=on_stop)
+        with motion._UserBreakpointsOff(), motion.AlwaysInserted():
+            try:
+                if not target.is_line:
+                    bp = gdb.Breakpoint("*0x%x" % target.pc, internal=True)
+                    bp.silent = True
+                    thread = motion.gdb_thread(tid)
+                    if thread is not None:
+                        bp.thread = thread.num
+                w.run(lambda st: False, on_stop=on_stop)
+            finally:
+                if bp is not None and bp.is_valid():
+                    bp.delete()
     except wk.Ended:
         raise PyrError("pyr: the backward scan reached the end of the trace without meeting the "
                        "position it started from") from None
     finally:
         WALK.stats["stops"] += w.stops
-        if bp is not None and bp.is_valid():
-            bp.delete()
     if cut[0]:
         return scan, w.stops + 1, False
     return scan, found[0], True
@@ -451,6 +455,41 @@ def _scan(origin, mode, target, tid, cut_after=None):
 
 def _backward(mode, tid):
     node = _here_node(tid)
+    try:
+        return _backward_from(node, mode, tid)
+    except PyrError:
+        # Whatever went wrong on the way (memory CPython has unmapped since, a scan that
+        # went astray), the step does not leave the user somewhere else.
+        if not node.matches_here():
+            try:
+                _restore(node)
+            except PyrError:
+                pass
+        raise
+
+
+def _rstep_through_rnext(node, tid):
+    """`pyr rstep` as `pyr rnext` then a short scan: the last line at this depth or above before
+    the position (R) is where the step-policy scan needs to start, because every line between R
+    and the position is deeper, inside calls R's line made. Scanning every frame from an older
+    restart point instead can cost thousands of stops (a module's imports). Returns the landed
+    node, or None (nothing at this depth or above: the caller scans the old way)."""
+    try:
+        r = _backward_from(node, "rnext", tid)
+    except PyrError:
+        return None
+    scan, index, met = _scan(r, "rstep", node, tid)
+    if scan is None or not met:
+        _restore(node)
+        return None
+    hits = [e for e in scan.events if e[0] < index and e[1]["event"]]
+    if hits:
+        return _land(scan, hits[-1][0], tid)
+    _restore(r)
+    return r
+
+
+def _backward_from(node, mode, tid):
     if node.st is None:
         raise PyrError("pyr %s: thread %d has no Python frame right now (it runs only C code); "
                        "select a thread that does (`pyr bt --all`)" % (mode, tid))
@@ -462,6 +501,10 @@ def _backward(mode, tid):
     if inscan is not None:
         scan, index, _ = inscan
         return _land(scan, index, tid)
+    if mode == "rstep":
+        landed = _rstep_through_rnext(node, tid)
+        if landed is not None:
+            return landed
     qualify = _qualifier(mode, node.depth())
     if mode == "rfinish" and node.depth() <= 1:
         raise PyrError("pyr rfinish: %s() is the outermost Python frame of thread %d; nothing "
@@ -480,11 +523,14 @@ def _backward(mode, tid):
             later = origin
             earlier = [n for n in known[known.index(later) + 1:]] if later in known else []
             earlier = [n for n in earlier if n.when < later.when or n in _chain(later)]
-            if earlier:
+            # further back each time: 4, 16, 64, ... of the thread's recorded events; a known
+            # node is reused only when it is no further back than that (a scan's cost grows
+            # with its length, and an old node may lie far behind)
+            event = _event_before(later.when, tid, back)
+            back *= 4
+            if earlier and (event is None or earlier[0].when >= event):
                 origin = earlier[0]
-            else:  # further back each time: 1, 2, 4, ... of the thread's recorded events
-                event = _event_before(later.when, tid, back)
-                back *= 4
+            else:
                 origin = _new_restart_point(event, tid) if event is not None else None
         if origin is None:
             break

@@ -14,14 +14,18 @@ of stops), and a backward step is a scan forward plus a counted run (CPYTHON_NOT
 positions without ticks").
 """
 
+import os
+
 import gdb
 
 from . import core
+from . import line_starts
 from . import motion
 from . import stacks
 from .core import PyrError
 
 MAX_STOPS = 100000  # a runaway step ends with an error, never a hang
+EVERY = "/every"    # a policy suffix: no sparse watches (see Walker)
 
 
 class Ended(Exception):
@@ -58,6 +62,8 @@ def layout():
             "cframe_previous": stacks._offset("_PyCFrame", ("previous",)),
             "frame_prev_instr": lay["frame_prev_instr"],
             "frame_previous": lay["frame_previous"],
+            "frame_code": lay["frame_code"],
+            "code_code_adaptive": lay["code_code_adaptive"],
         })
         dec = stacks.decoder()
         try:  # specialised opcodes (RESUME_QUICK) count as their base opcode
@@ -65,9 +71,14 @@ def layout():
             data = stacks._read_memory(table, 256)
             if data is not None:
                 dec.set_deopt(data)
+                _layout["deopt"] = data
         except gdb.error:
             pass
     return _layout
+
+
+def _deopt_table():
+    return layout().get("deopt")
 
 
 def thread_tstate(tid):
@@ -90,7 +101,10 @@ class Walker:
 
     def __init__(self, tid, policy="step", base=None):
         self.tid = tid
-        self.policy = policy
+        # "next/every": stop at every instruction of the watched frames, not only where a line
+        # can start (`pyr finish` wants the caller's very first instruction after a return)
+        self.sparse = not policy.endswith(EVERY) and not os.environ.get("PYR_DENSE")
+        self.policy = policy[:-len(EVERY)] if not self.sparse else policy
         self.base = base
         self.lay = layout()
         self.tstate = thread_tstate(tid)
@@ -101,6 +115,7 @@ class Walker:
         self.moved = False    # the innermost frame executed an instruction at this stop
         self.watched = None   # B, the frame whose prev_instr is watched
         self.watches = {}     # address -> gdb.Breakpoint
+        self.conditions = {}  # address -> what _condition gave when its watch was set
         self.stops = 0
         self.counted = True   # the last stop was a watch stop (not only some other breakpoint)
         self.entering = False
@@ -113,6 +128,11 @@ class Walker:
         self.armed_from = {}  # watched address -> the stop count when its watch was set
         self.writes = {}      # (address, new value) -> stops it made, watched since the start
         self.trigger = None   # (address, value, n): the last stop was value's n-th write there
+        self.frame_of = {}    # watched prev_instr address -> its frame, for _wanted's caller
+
+    def spec(self):
+        """The policy as Walker() takes it again (a recipe replays the same stops)."""
+        return self.policy + ("" if self.sparse else EVERY)
 
     # --- State ---------------------------------------------------------------------------------
 
@@ -216,10 +236,16 @@ class Walker:
                 self.watched = self._frame_at_depth(st, self.base)
             caller = self._frame_at_depth(st, self.base - 1)
             wanted = []
+            # Only the base frame's watch is sparse: its code cannot change while it lives, and
+            # the caller's next instruction (a return seen, or the call that reuses the base
+            # frame's address for other code) must stop the walk at once.
+            self.frame_of = {}
             for frame in (self.watched, caller):
                 if not frame:
                     continue
                 wanted.append(frame + lay["frame_prev_instr"])
+                if frame == self.watched:
+                    self.frame_of[wanted[-1]] = frame
                 if frame not in self.last:  # where it stands before it runs again
                     known = self.decoder.step_state(frame, 0, -1)
                     if known is not None:
@@ -236,31 +262,52 @@ class Walker:
                 self.watched = st["address"]
             elif self.watched is None:
                 self.watched = self._frame_at_depth(st, self.base)
+        self.frame_of = {}
         if self.watched:
             wanted.append(self.watched + lay["frame_prev_instr"])
-        if self.entering and self.candidate:
+            self.frame_of[wanted[-1]] = self.watched
+        if self.entering and self.candidate:  # not sparse: its code may not be set yet
             wanted.append(self.candidate + lay["frame_prev_instr"])
         return wanted
 
+    def _condition(self, address):
+        """For a watched prev_instr under a sparse walk: (code object, the addresses its
+        instructions that can start a line event have), else None (stop at every write)."""
+        frame = self.frame_of.get(address)
+        if not self.sparse or not frame:
+            return None
+        data = stacks._read_memory(frame + self.lay["frame_code"], 8)
+        code = int.from_bytes(data, "little") if data else 0
+        starts = line_starts.candidates(code, _deopt_table()) if code else None
+        if not starts:
+            return None
+        base = code + self.lay["code_code_adaptive"]
+        return code, tuple(sorted(base + 2 * unit for unit in starts))
+
     def arm(self):
-        wanted = set(self._wanted())
+        wanted = {address: self._condition(address) for address in self._wanted()}
         for address in list(self.watches):
-            if address not in wanted:
+            if address not in wanted or self.conditions.get(address) != wanted[address]:
                 self.watches.pop(address).delete()
+                self.conditions.pop(address, None)
                 self.armed_from.pop(address, None)
-        for address in wanted:
+        for address, condition in wanted.items():
             if address not in self.watches:
                 self.armed_from[address] = self.stops
                 wp = gdb.Breakpoint("*(long *) 0x%x" % address, gdb.BP_WATCHPOINT, gdb.WP_WRITE,
                                     internal=True)
                 wp.silent = True
                 self.watches[address] = wp
+                self.conditions[address] = condition
+                if condition is not None and not motion.condition_watch(address, condition[1]):
+                    self.conditions[address] = None  # rr refused: every write stops
 
     def disarm(self):
         for wp in self.watches.values():
             if wp.is_valid():
                 wp.delete()
         self.watches.clear()
+        self.conditions.clear()
         self.armed_from.clear()
 
     # --- Running -------------------------------------------------------------------------------
@@ -305,7 +352,10 @@ class Walker:
             address = by_number.get(bp.number) if bp.is_valid() else None
             if address is None or self.armed_from.get(address) != 0:
                 continue
-            key = (address, _u64(address))
+            data = stacks._read_memory(address, 8)
+            if data is None:  # unmapped since (a data-stack chunk CPython freed)
+                continue
+            key = (address, int.from_bytes(data, "little"))
             self.writes[key] = self.writes.get(key, 0) + 1
             if self.trigger is None:
                 self.trigger = key + (self.writes[key],)
@@ -313,23 +363,25 @@ class Walker:
     def run(self, want, limit=MAX_STOPS, on_stop=None):
         """Advances until want(st) is true for a stop's state; returns that state. on_stop(st)
         sees every stop first and may return True to end the run there (returns None then)."""
-        try:
-            for _ in range(limit):
-                st = self.advance()
-                if on_stop is not None and on_stop(st):
-                    return None
-                if st is not None and want(st):
-                    return st
-        finally:
-            self.disarm()
+        with motion.AlwaysInserted():
+            try:
+                for _ in range(limit):
+                    st = self.advance()
+                    if on_stop is not None and on_stop(st):
+                        return None
+                    if st is not None and want(st):
+                        return st
+            finally:
+                self.disarm()
         raise PyrError("pyr: gave up after %d stops without reaching a Python line" % limit)
 
     def run_count(self, n):
         """Advances exactly n stops (a counted run, replaying a scan)."""
-        try:
-            st = self.current
-            while self.stops < n:
-                st = self.advance()
-            return st
-        finally:
-            self.disarm()
+        with motion.AlwaysInserted():
+            try:
+                st = self.current
+                while self.stops < n:
+                    st = self.advance()
+                return st
+            finally:
+                self.disarm()

@@ -4,11 +4,14 @@
 On the chapter's sockets session (recorded fresh), stopped where the client connects
 (`sock_connect`, in Python at `s.connect(...)`), each round measures, round-robin:
   - restart:  one `restart N` of an rr checkpoint planted there (the baseline);
+  - restore as pyr does it: the same checkpoint restored by rr's vRun sent from the plugin,
+              without gdb's re-run (motion.restart_checkpoint; shown, not a target);
   - forward:  one `pyr next-line`;
   - backward: one `pyr rnext` with no walked path (scan from a checkpoint, then a counted run),
               and the three steps back after it, per step (they reuse that scan);
-  - undo:     one `pyr rnext` back along a path just walked with `pyr next-line` (one `run N`
-              plus a counted walker run; the stepper plants no rr checkpoints of its own).
+  - undo:     one `pyr rnext` back along a path just walked with `pyr next-line` (one restore
+              plus one rr-side conditional watch to the line's first write, or a counted walker
+              run; the stepper plants no rr checkpoints of its own).
 Prints medians and ratios to the restart median. Targets: forward <= 0.1x, backward <= 2x,
 undo <= 1.2x. Not part of ctest.
 
@@ -47,10 +50,13 @@ q("pyr next-line")
 while not motion.checkpointable_here():
     q("pyr next-line")
 ckpt = int(re.search(r"Checkpoint (\d+)", q("checkpoint")).group(1))
-samples = {"restart": [], "forward": [], "backward": [], "backward x3, per step": [],
-           "undo": []}
+samples = {"restart": [], "restore as pyr does it": [], "forward": [], "backward": [],
+           "backward x3, per step": [], "undo": []}
 for _ in range(RUNS):
     samples["restart"].append(timed("restart %%d" %% ckpt))
+    t = time.perf_counter()
+    motion.restart_checkpoint(ckpt)
+    samples["restore as pyr does it"].append(time.perf_counter() - t)
     forget()
     samples["forward"].append(timed("pyr next-line"))
     # backward with nothing walked: the position reached from the base, then forgotten; the
