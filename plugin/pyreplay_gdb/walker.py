@@ -103,7 +103,7 @@ class Walker:
         self.tid = tid
         # "next/every": stop at every instruction of the watched frames, not only where a line
         # can start (`pyr finish` wants the caller's very first instruction after a return)
-        self.sparse = not policy.endswith(EVERY) and not os.environ.get("PYR_DENSE")
+        self.sparse = not policy.endswith(EVERY) and not os.environ.get("PYREPLAY_DENSE_STEPS")
         self.policy = policy[:-len(EVERY)] if not self.sparse else policy
         self.base = base
         self.lay = layout()
