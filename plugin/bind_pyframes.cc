@@ -15,7 +15,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "plugin/bindings.h"
+#include "replay/common/elf_symbols.h"
 #include "replay/deep_index/deep_index.h"
+#include "replay/deep_index/python_layout.h"
 #include "replay/index/event_index.h"
 #include "replay/pyframes/cpython_layout.h"
 #include "replay/pyframes/frame_decoder.h"
@@ -220,6 +222,22 @@ void BindPyFrames(py::module_& m) {
   }, py::arg("trace_dir"),
   "The trace's deep index (`pyreplay index --deep`): {entries: {event: {tid, location, stack}}, "
   "names: {tid: name}}, or None when there is none. Error FAILED_PRECONDITION when stale.");
+  m.def("cached_python_layout", [](const std::string& executable) -> py::object {
+    // Link-time addresses: usable as they are only for an executable that is not PIE (Debian's
+    // python3.11 is not); the gdb layer reads a PIE's types itself.
+    absl::StatusOr<ElfSymbols> elf = ReadDynamicSymbols(executable, {});
+    if (!elf.ok() || elf->position_independent) return py::none();
+    absl::StatusOr<std::string> text = ReadCachedLayoutDocument(executable);
+    if (!text.ok()) return py::none();
+    return py::str(*text);
+  }, py::arg("executable"),
+  "The layout cached for this interpreter's build as JSON text ({layout, interpreters_head}), "
+  "or None (nothing cached, a damaged cache, or a position-independent executable).");
+  m.def("cache_python_layout", [](const std::string& executable, const std::string& answer) {
+    absl::Status s = CacheLayoutDocument(executable, answer);
+    if (!s.ok()) RaiseStatus(s);
+  }, py::arg("executable"), py::arg("answer"),
+  "Caches a layout (the JSON text {layout, interpreters_head}) for this interpreter's build.");
   py::list fields;
   for (const std::string& name : LayoutOffsetNames()) fields.append(name);
   m.attr("FRAME_LAYOUT_FIELDS") = fields;

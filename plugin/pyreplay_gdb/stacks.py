@@ -5,6 +5,7 @@ previous. Field offsets come from the interpreter's debug info (gdb types), once
 memory is read a whole struct at a time through `read_memory`. It does not need python-gdb.py.
 """
 
+import json
 import os
 
 import gdb
@@ -53,6 +54,7 @@ _INSTALL_HINT = ("install CPython's debug symbols: `sudo apt-get install python3
                  "supports Debian's /usr/bin/python3.11)")
 
 _session = {"decoder": None, "head_addr": None, "objfile": None}
+_cached_layouts = {}  # executable -> {"layout", "interpreters_head"} or None
 _source_cache = {}
 
 
@@ -102,8 +104,8 @@ def _offset(type_name, path):
     return total // 8
 
 
-def layout():
-    """The decoder's layout dict, from the debug info."""
+def layout_from_debug_info():
+    """The decoder's layout dict, read from CPython's debug info (gdb types)."""
     _check_version()
     out = {key: _offset(t, path) for key, (t, path) in _FIELDS.items()}
     state = {f.name: f for f in gdb.lookup_type("PyASCIIObject").fields()}["state"].type
@@ -119,6 +121,48 @@ def layout():
             out[key] = int(gdb.parse_and_eval("(unsigned long)&" + symbol))
         except gdb.error:
             pass
+    return out
+
+
+def _executable():
+    try:
+        return gdb.current_progspace().filename
+    except (gdb.error, RuntimeError):
+        return None
+
+
+def _cached_layout():
+    """{"layout", "interpreters_head"} cached for this interpreter's build (by build-id), or None.
+
+    Loading CPython's debug types costs a replay session ~0.1 s, the first time anything reads a
+    frame; the same offsets read once by any session or deep pass are cached per build, in the
+    C++ core's cache (~/.cache/pyreplay/layouts), so later sessions skip that load."""
+    exe = _executable()
+    if exe not in _cached_layouts:
+        text = None
+        if exe:
+            try:
+                text = core.core().cached_python_layout(exe)
+            except Exception:  # only a cache: read the debug info instead
+                text = None
+        _cached_layouts[exe] = json.loads(text) if text else None
+    return _cached_layouts[exe]
+
+
+def layout():
+    """The decoder's layout dict: cached for this build, else from the debug info (then cached)."""
+    cached = _cached_layout()
+    if cached is not None:
+        return dict(cached["layout"])
+    out = layout_from_debug_info()
+    exe = _executable()
+    try:
+        head = int(gdb.parse_and_eval("(unsigned long)&_PyRuntime.interpreters.head"))
+        doc = {"layout": out, "interpreters_head": head}
+        core.core().cache_python_layout(exe, json.dumps(doc))
+        _cached_layouts[exe] = doc
+    except Exception:  # a cache that cannot be written only costs the next session the load
+        pass
     return out
 
 
@@ -139,7 +183,8 @@ def decoder():
         lib = core.core()
         lay = layout()
         _session["decoder"] = core.call(lib.FrameDecoder, lay, _read_memory)
-        _session["head_addr"] = int(gdb.parse_and_eval(
+        cached = _cached_layout()
+        _session["head_addr"] = cached["interpreters_head"] if cached else int(gdb.parse_and_eval(
             "(unsigned long)&_PyRuntime.interpreters.head"))
         _session["objfile"] = progspace
     return _session["decoder"]

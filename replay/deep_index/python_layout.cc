@@ -83,21 +83,46 @@ absl::StatusOr<std::string> AskGdb(const std::string& executable, const std::str
                                           " (exit ", status.ShellCode(), "): ", output));
 }
 
+std::string LayoutCachePath(const std::string& build_id) {
+  std::string dir = CacheDir();
+  return dir.empty() ? "" : absl::StrCat(dir, "/", build_id, ".json");
+}
+
 }  // namespace
+
+absl::StatusOr<std::string> ReadCachedLayoutDocument(const std::string& executable) {
+  ASSIGN_OR_RETURN(std::string build_id, ReadBuildId(executable));
+  std::string cache = LayoutCachePath(build_id);
+  if (cache.empty()) return absl::NotFoundError("no cache folder ($HOME and $XDG_CACHE_HOME unset)");
+  ASSIGN_OR_RETURN(std::string text, ReadFileToString(cache));
+  // A damaged cache file is only a cache: the caller asks gdb again and replaces it.
+  RETURN_IF_ERROR(ParseLayout(text, cache).status());
+  return text;
+}
+
+absl::Status CacheLayoutDocument(const std::string& executable, const std::string& answer) {
+  nlohmann::json doc = nlohmann::json::parse(answer, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed layout for ", executable));
+  }
+  doc["version"] = kCacheVersion;
+  doc["executable"] = executable;
+  std::string text = doc.dump();
+  RETURN_IF_ERROR(ParseLayout(text, executable).status());
+  ASSIGN_OR_RETURN(std::string build_id, ReadBuildId(executable));
+  std::string cache = LayoutCachePath(build_id);
+  if (cache.empty()) return absl::OkStatus();
+  std::error_code ec;
+  fs::create_directories(fs::path(cache).parent_path(), ec);
+  return WriteFileAtomically(cache, text);
+}
 
 absl::StatusOr<PythonLayout> LoadPythonLayout(const std::string& executable,
                                               const std::string& trace_dir) {
-  ASSIGN_OR_RETURN(std::string build_id, ReadBuildId(executable));
-  std::string dir = CacheDir();
-  std::string cache = dir.empty() ? "" : absl::StrCat(dir, "/", build_id, ".json");
-  if (!cache.empty()) {
-    if (absl::StatusOr<std::string> text = ReadFileToString(cache); text.ok()) {
-      if (absl::StatusOr<PythonLayout> cached = ParseLayout(*text, cache); cached.ok()) {
-        cached->from_cache = true;
-        return cached;
-      }
-      // A damaged cache file is only a cache: ask gdb again and replace it.
-    }
+  if (absl::StatusOr<std::string> text = ReadCachedLayoutDocument(executable); text.ok()) {
+    ASSIGN_OR_RETURN(PythonLayout cached, ParseLayout(*text, executable));
+    cached.from_cache = true;
+    return cached;
   }
   ASSIGN_OR_RETURN(std::string answer, AskGdb(executable, trace_dir));
   nlohmann::json doc = nlohmann::json::parse(answer, nullptr, /*allow_exceptions=*/false);
@@ -105,14 +130,9 @@ absl::StatusOr<PythonLayout> LoadPythonLayout(const std::string& executable,
     return absl::InternalError(absl::StrCat("gdb printed a malformed layout for ", executable));
   }
   doc["version"] = kCacheVersion;
-  doc["executable"] = executable;
-  std::string text = doc.dump();
-  ASSIGN_OR_RETURN(PythonLayout layout, ParseLayout(text, executable));
-  if (!cache.empty()) {
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    (void)WriteFileAtomically(cache, text);  // best effort: without it, the next pass asks again
-  }
+  ASSIGN_OR_RETURN(PythonLayout layout, ParseLayout(doc.dump(), executable));
+  // Best effort: without the cache, the next pass asks gdb again.
+  (void)CacheLayoutDocument(executable, answer);
   return layout;
 }
 

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "replay/pyframes/cpython_layout.h"
 
@@ -33,6 +34,16 @@ struct PythonLayout {
 // when it is not CPython 3.11 or its debug symbols are missing, with the package to install.
 absl::StatusOr<PythonLayout> LoadPythonLayout(const std::string& executable,
                                               const std::string& trace_dir);
+
+// ReadCachedLayoutDocument returns the cached layout of `executable`'s build, as the JSON text
+// the gdb layer printed (`{"layout": {...}, "interpreters_head": N}`), validated. NotFound when
+// none is cached; DataLoss when the cache file is damaged. The gdb plugin uses it too, so a
+// replay session skips loading CPython's debug types once any session or pass has read them.
+absl::StatusOr<std::string> ReadCachedLayoutDocument(const std::string& executable);
+
+// CacheLayoutDocument stores that JSON text for `executable`'s build (atomically), after
+// checking that it is a complete layout.
+absl::Status CacheLayoutDocument(const std::string& executable, const std::string& answer);
 
 }  // namespace pyreplay
 

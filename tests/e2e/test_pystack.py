@@ -87,16 +87,45 @@ class PyStackTest(TempDirTestCase):
         self.assertIn("unknown argument '--bogus'", text)
         self.assertNotIn("Traceback", text)
 
+    _DROP_DEBUG_SYMBOLS = (
+        'python f=gdb.current_progspace().filename; '
+        'gdb.execute("set debug-file-directory /nonexistent"); gdb.execute("symbol-file"); '
+        'gdb.execute("symbol-file " + f)')
+
     def test_missing_debug_symbols_names_the_package(self):
+        # An empty layout cache: nothing has read this build's offsets before.
+        cache = os.path.join(self.workdir, "empty-cache")
         out = replay_batch(self.threads.trace_dir, [
-            "break pthread_create", "continue",
-            'python f=gdb.current_progspace().filename; '
-            'gdb.execute("set debug-file-directory /nonexistent"); gdb.execute("symbol-file"); '
-            'gdb.execute("symbol-file " + f)',
-            "pyr bt"])
+            "break pthread_create", "continue", self._DROP_DEBUG_SYMBOLS, "pyr bt"],
+            env={"XDG_CACHE_HOME": cache})
         text = out.stdout + out.stderr
         self.assertIn("no type _PyInterpreterFrame", text)
         self.assertIn("apt-get install python3.11-dbg", text)
+        self.assertFalse(os.path.exists(os.path.join(cache, "pyreplay", "layouts")))
+
+    def test_layout_read_once_is_cached_for_the_build(self):
+        # One session reads CPython's offsets from the debug info and caches them by build-id;
+        # a later session uses them without loading the debug types, here without any symbols.
+        cache = os.path.join(self.workdir, "layout-cache")
+        create = session_line("threads", "_thread.start_new_thread(threadFunc, ())")
+        first = replay_batch(self.threads.trace_dir, ["break pthread_create", "continue",
+                                                      "pyr bt"], env={"XDG_CACHE_HOME": cache})
+        self.assertIn("threads.py:%d in main" % create, first.stdout, first.stderr)
+        cached = os.listdir(os.path.join(cache, "pyreplay", "layouts"))
+        self.assertEqual(len(cached), 1, cached)
+        later = replay_batch(self.threads.trace_dir, [
+            "break pthread_create", "continue", self._DROP_DEBUG_SYMBOLS, "pyr bt"],
+            env={"XDG_CACHE_HOME": cache})
+        self.assertIn("threads.py:%d in main" % create, later.stdout, later.stderr)
+        # A damaged cache file is only a cache: the debug info is read again and it is replaced.
+        path = os.path.join(cache, "pyreplay", "layouts", cached[0])
+        with open(path, "w") as f:
+            f.write("{not json")
+        again = replay_batch(self.threads.trace_dir, ["break pthread_create", "continue",
+                                                      "pyr bt"], env={"XDG_CACHE_HOME": cache})
+        self.assertIn("threads.py:%d in main" % create, again.stdout, again.stderr)
+        with open(path) as f:
+            self.assertIn("interpreters_head", json.load(f))
 
     def test_not_python_and_other_python_versions(self):
         rec = record_program(["/bin/sleep", "0"], self.workdir, "sleep")
