@@ -52,7 +52,7 @@ absl::Status WriteDeepIndex(const std::string& trace_dir, const DeepIndex& deep)
   for (size_t i = 0; i < deep.streams.size(); ++i) {
     streams[i].setName(deep.streams[i].name);
     streams[i].setSize(deep.streams[i].size);
-    streams[i].setMtimeNs(deep.streams[i].mtime_ns);
+    streams[i].setTailSha256(deep.streams[i].tail_sha256);
   }
   auto entries = root.initEntries(deep.entries.size());
   for (size_t i = 0; i < deep.entries.size(); ++i) {
@@ -97,7 +97,7 @@ absl::StatusOr<DeepIndex> LoadDeepIndex(const std::string& trace_dir) {
     auto uuid = root.getUuid();
     deep.uuid.assign(reinterpret_cast<const char*>(uuid.begin()), uuid.size());
     for (auto s : root.getStreams()) {
-      deep.streams.push_back(StreamStamp{s.getName(), s.getSize(), s.getMtimeNs()});
+      deep.streams.push_back(StreamStamp{s.getName(), s.getSize(), s.getTailSha256()});
     }
     for (auto e : root.getEntries()) {
       DeepEntry entry;
@@ -131,9 +131,7 @@ absl::StatusOr<DeepIndex> LoadDeepIndex(const std::string& trace_dir) {
 bool DeepIndexMatches(const DeepIndex& deep, const EventIndex& index) {
   if (deep.uuid != index.uuid || deep.streams.size() != index.streams.size()) return false;
   for (size_t i = 0; i < deep.streams.size(); ++i) {
-    const StreamStamp& a = deep.streams[i];
-    const StreamStamp& b = index.streams[i];
-    if (a.name != b.name || a.size != b.size || a.mtime_ns != b.mtime_ns) return false;
+    if (!SameStream(deep.streams[i], index.streams[i])) return false;
   }
   return true;
 }

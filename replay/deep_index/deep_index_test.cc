@@ -25,7 +25,7 @@ IndexEntry Entry(EventKind kind, uint64_t event, int32_t tid, int32_t parent = 0
 EventIndex SampleIndex() {
   EventIndex index;
   index.uuid = std::string("0123456789abcdef", 16);
-  index.streams = {{"events", 1000, 11}, {"tasks", 200, 22}};
+  index.streams = {{"events", 1000, std::string(64, 'a')}, {"tasks", 200, std::string(64, 'b')}};
   index.entries = {
       Entry(EventKind::kSocket, 50, 100),
       Entry(EventKind::kThreadStart, 60, 101, /*parent=*/100),

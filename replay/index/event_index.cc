@@ -1,11 +1,13 @@
 #include "replay/index/event_index.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -21,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "replay/common/atomic_file.h"
+#include "replay/common/sha256.h"
 #include "replay/common/status_macros.h"
 #include "replay/index/index.capnp.h"
 #include "replay/trace/rr_trace.capnp.h"
@@ -115,7 +118,23 @@ absl::StatusOr<StreamStamp> Stamp(const std::string& trace_dir, const std::strin
   StreamStamp stamp;
   stamp.name = name;
   stamp.size = static_cast<uint64_t>(st.st_size);
-  stamp.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  uint64_t tail = std::min<uint64_t>(stamp.size, kStampTailBytes);
+  std::string bytes(tail, '\0');
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    std::string message = absl::StrCat(path, ": ", strerror(err));
+    if (err == EACCES) return absl::PermissionDeniedError(message);
+    return absl::UnavailableError(message);
+  }
+  ssize_t got = pread(fd, bytes.data(), tail, static_cast<off_t>(stamp.size - tail));
+  int err = errno;
+  close(fd);
+  if (got != static_cast<ssize_t>(tail)) {
+    return absl::UnavailableError(absl::StrCat(path, ": cannot read its last ", tail, " bytes",
+                                               got < 0 ? absl::StrCat(": ", strerror(err)) : ""));
+  }
+  stamp.tail_sha256 = Sha256Hex(bytes);
   return stamp;
 }
 
@@ -505,9 +524,7 @@ absl::StatusOr<std::vector<StreamStamp>> CurrentStamps(const std::string& trace_
 bool SameStamps(const std::vector<StreamStamp>& a, const std::vector<StreamStamp>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i].name != b[i].name || a[i].size != b[i].size || a[i].mtime_ns != b[i].mtime_ns) {
-      return false;
-    }
+    if (!SameStream(a[i], b[i])) return false;
   }
   return true;
 }
@@ -528,7 +545,7 @@ absl::StatusOr<EventIndex> ReadIndexFile(const std::string& path, uint32_t* form
     auto uuid = root.getUuid();
     index.uuid.assign(reinterpret_cast<const char*>(uuid.begin()), uuid.size());
     for (auto s : root.getStreams()) {
-      index.streams.push_back({s.getName(), s.getSize(), s.getMtimeNs()});
+      index.streams.push_back({s.getName(), s.getSize(), s.getTailSha256()});
     }
     index.event_count = root.getEventCount();
     index.first_time = root.getFirstTime();
@@ -584,6 +601,10 @@ absl::StatusOr<EventIndex> ReadIndexFile(const std::string& path, uint32_t* form
 }
 
 }  // namespace
+
+bool SameStream(const StreamStamp& a, const StreamStamp& b) {
+  return a.name == b.name && a.size == b.size && a.tail_sha256 == b.tail_sha256;
+}
 
 absl::string_view EventKindName(EventKind kind) {
   int i = static_cast<int>(kind);
@@ -693,7 +714,7 @@ absl::Status WriteIndex(const std::string& trace_dir, const EventIndex& index) {
   for (size_t i = 0; i < index.streams.size(); ++i) {
     streams[i].setName(index.streams[i].name);
     streams[i].setSize(index.streams[i].size);
-    streams[i].setMtimeNs(index.streams[i].mtime_ns);
+    streams[i].setTailSha256(index.streams[i].tail_sha256);
   }
   root.setEventCount(index.event_count);
   root.setFirstTime(index.first_time);

@@ -2,8 +2,9 @@
 //
 // The index is built from rr's `tasks` and `events` streams alone (replay/trace/trace_reader.h),
 // and saved as Cap'n Proto in `<trace>/pyreplay/index` (schema: replay/index/index.capnp). It
-// records the rr header uuid and the size and mtime of every stream it read, so a stale index
-// (another trace's, or one older than its streams) is detected and rebuilt.
+// records the rr header uuid and the size and a digest of the end of every stream it read, so a
+// stale index (another trace's, or one older than its streams) is detected and rebuilt, while a
+// trace copied, packed or unpacked elsewhere (new file times, same bytes) keeps its index.
 //
 //   ASSIGN_OR_RETURN(EventIndex index, LoadOrBuildIndex("traces/sockets-1"));
 //   for (const IndexEntry& e : index.entries) {
@@ -110,12 +111,20 @@ struct ProcessInfo {
   std::vector<std::string> cmdline;
 };
 
-// StreamStamp identifies one rr stream file as the index read it.
+// StreamStamp identifies one rr stream file as the index read it. No file times: copies, `rr
+// pack` and unpacking change them, and rr never rewrites a finished stream.
 struct StreamStamp {
   std::string name;           // "events", "tasks"
   uint64_t size = 0;
-  int64_t mtime_ns = 0;
+  std::string tail_sha256;    // SHA-256 of the last kStampTailBytes (all of a smaller file)
 };
+
+// kStampTailBytes: how much of a stream's end its stamp hashes (rr appends; the end changes with
+// any re-recording, and reading 64 KiB costs well under a millisecond).
+inline constexpr uint64_t kStampTailBytes = 64 * 1024;
+
+// SameStream is true when two stamps name the same stream with the same size and tail.
+bool SameStream(const StreamStamp& a, const StreamStamp& b);
 
 // EventIndex is the whole index of one trace.
 struct EventIndex {

@@ -54,7 +54,8 @@ struct Process {
 struct StreamStamp {
   name @0 :Text;
   size @1 :UInt64;
-  mtimeNs @2 :Int64;
+  mtimeNs @2 :Int64;     # no longer written or compared: copies and unpacking change file times
+  tailSha256 @3 :Text;  # SHA-256 of the stream's last 64 KiB
 }
 
 struct Index {

@@ -12,7 +12,7 @@
 #include "replay/marks/mark_json.h"
 #include "replay/pack/pack_manifest.h"
 #include "replay/pack/pack_reader.h"
-#include "replay/pack/sha256.h"
+#include "replay/common/sha256.h"
 
 namespace pyreplay {
 namespace fs = std::filesystem;

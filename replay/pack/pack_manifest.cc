@@ -7,7 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "replay/pack/sha256.h"
+#include "replay/common/sha256.h"
 
 namespace pyreplay {
 namespace {

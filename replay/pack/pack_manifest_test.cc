@@ -1,7 +1,7 @@
 #include "replay/pack/pack_manifest.h"
 
 #include "gtest/gtest.h"
-#include "replay/pack/sha256.h"
+#include "replay/common/sha256.h"
 
 namespace pyreplay {
 namespace {

@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "replay/common/status_macros.h"
-#include "replay/pack/sha256.h"
+#include "replay/common/sha256.h"
 
 namespace pyreplay {
 namespace fs = std::filesystem;

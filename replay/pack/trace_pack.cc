@@ -20,7 +20,7 @@
 #include "replay/common/subprocess.h"
 #include "replay/common/terminal.h"
 #include "replay/pack/debug_bundle.h"
-#include "replay/pack/sha256.h"
+#include "replay/common/sha256.h"
 #include "replay/pack/zstd_stream.h"
 #include "replay/record/replay_launcher.h"
 #include "replay/record/rr_tool.h"

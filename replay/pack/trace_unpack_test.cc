@@ -13,7 +13,7 @@
 #include "gtest/gtest.h"
 #include "replay/common/atomic_file.h"
 #include "replay/pack/pack_reader.h"
-#include "replay/pack/sha256.h"
+#include "replay/common/sha256.h"
 #include "replay/pack/trace_pack.h"
 #include "replay/pack/zstd_stream.h"
 

@@ -27,7 +27,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "replay/pack/sha256.h"
+#include "replay/common/sha256.h"
 
 struct archive;
 

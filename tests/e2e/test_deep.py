@@ -112,16 +112,33 @@ class DeepIndexTest(TempDirTestCase):
         self.assertRegex(gdb, r"\[client-1 \[\d+\]\]  @ sockets\.py:%d in talk\(\)" % talk)
 
     def test_e_stale_with_the_index(self):
-        events_file = os.path.join(self.sockets.trace_dir, "events")
-        st = os.stat(events_file)
+        # Another recording in the same folder has another rr uuid: flip one of its bytes in
+        # `version`, so the index is rebuilt and the deep index no longer matches it.
+        version_file = os.path.join(self.sockets.trace_dir, "version")
+        uuid = bytes.fromhex(json.loads(pyreplay("info", self.sockets.trace_dir, "--json",
+                                                 check=True).stdout)["uuid"])
+        with open(version_file, "rb") as f:
+            original = f.read()
+        at = original.index(uuid[:8])
+        changed = bytearray(original)
+        changed[at] = changed[at] ^ 0x01 or 0x01
         try:
-            os.utime(events_file, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+            with open(version_file, "wb") as f:
+                f.write(changed)
             out = pyreplay("events", self.sockets.trace_dir, check=True)
             self.assertIn("is stale", out.stderr)
             self.assertIn("pyreplay index --deep", out.stderr)
             self.assertNotIn("PYTHON", out.stdout)
         finally:
-            os.utime(events_file, ns=(st.st_atime_ns, st.st_mtime_ns))
+            with open(version_file, "wb") as f:
+                f.write(original)
+        # The same streams again (new file times, as after a copy or an unpack): fresh again.
+        events_file = os.path.join(self.sockets.trace_dir, "events")
+        st = os.stat(events_file)
+        os.utime(events_file, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+        out = pyreplay("events", self.sockets.trace_dir, check=True)
+        self.assertNotIn("stale", out.stderr)
+        self.assertIn("PYTHON", out.stdout.splitlines()[0])
 
     def test_f_layout_comes_from_the_debug_info_once_then_the_cache(self):
         # An empty cache: the pass asks gdb for CPython's offsets and keeps them by build-id.

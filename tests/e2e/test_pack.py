@@ -141,8 +141,12 @@ class PackTest(TempDirTestCase):
         hidden = os.path.join(bob.dir, "hidden-debug")
         os.rename(bundle, hidden)
         try:
+            # A cache of CPython's layout from Bob's earlier session would still decode frames;
+            # without one, nothing on this machine has the symbols.
             blind = bob.run("replay", b_trace, "--batch", "-ex", "pyr goto @a-print", "-ex",
-                            "pyr bt", "-ex", "py-bt", check=False, env=self.bob_env())
+                            "pyr bt", "-ex", "py-bt", check=False,
+                            env=dict(self.bob_env(),
+                                     XDG_CACHE_HOME=os.path.join(bob.dir, "cache-blind")))
         finally:
             os.rename(hidden, bundle)
         blind_text = blind.stdout + blind.stderr
@@ -330,6 +334,15 @@ class PackTest(TempDirTestCase):
                                                 "thread").stdout)]
         first = session_line("threads", "_thread.start_new_thread(threadFunc, ())")
         self.assertEqual(starts[0]["python"], "threads.py:%d in main()" % first)
+        # The deep index travels: packed and unpacked again (new file times), it is still fresh.
+        again_pack = os.path.join(bob.dir, "deep.pyrtrace")
+        again = os.path.join(bob.dir, "traces", "threads-deep-again")
+        bob.run("pack", target, "-o", again_pack, env=env)
+        bob.run("unpack", again_pack, "-o", again)
+        moved = bob.run("events", again, "--json", "--kind", "thread")
+        self.assertNotIn("stale", moved.stderr)
+        self.assertEqual(json.loads(moved.stdout)[0]["python"], "threads.py:%d in main()" % first)
+        shutil.rmtree(again)
         # Hide the bundle too: now nothing has the symbols, and the error says what to install.
         bundle = os.path.join(target, "pyreplay", "debug")
         os.rename(bundle, bundle + ".hidden")

@@ -1,4 +1,4 @@
-#include "replay/pack/sha256.h"
+#include "replay/common/sha256.h"
 
 #include <fcntl.h>
 #include <openssl/evp.h>

@@ -1,11 +1,11 @@
-// sha256.h: SHA-256 digests (OpenSSL's libcrypto), for the checksums in a pack's manifest.
+// sha256.h: SHA-256 digests (OpenSSL's libcrypto): a pack's checksums, the index's stream stamps.
 //
 //   Sha256 hash;
 //   hash.Update(chunk);
 //   std::string hex = hash.HexDigest();   // 64 lowercase hex digits
 //   ASSIGN_OR_RETURN(std::string file_hex, Sha256OfFile("trace/events"));
-#ifndef PYREPLAY_REPLAY_PACK_SHA256_H_
-#define PYREPLAY_REPLAY_PACK_SHA256_H_
+#ifndef PYREPLAY_REPLAY_COMMON_SHA256_H_
+#define PYREPLAY_REPLAY_COMMON_SHA256_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -44,4 +44,4 @@ bool IsSha256Hex(absl::string_view text);
 
 }  // namespace pyreplay
 
-#endif  // PYREPLAY_REPLAY_PACK_SHA256_H_
+#endif  // PYREPLAY_REPLAY_COMMON_SHA256_H_
