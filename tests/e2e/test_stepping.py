@@ -266,6 +266,31 @@ class SteppingTest(harness.TempDirTestCase):
         self.assertRegex(out, r"(?m)^pyr: the Python interpreter is not initialised at this "
                               r"point; there is no Python line to step to yet$")
 
+    def test_no_python_frame_and_the_start_of_a_thread(self):
+        # thread_run is the new thread's C entry, before its first Python frame exists
+        out = self.session("thread_run", ["pyr step", "pyr rnext", "pyr where"])
+        refusal = (r"(?m)^pyr: thread \d+ has no Python frame here \(it is not a Python "
+                   r"thread, or not yet\); select another thread")
+        self.assertEqual(len(re.findall(refusal, out)), 2, out)
+        self.assertRegex(out, r"(?m)^Position: event \d+, ticks 0, tid \d+")
+        # back from the worker's first line of its own to the first line the thread ever ran,
+        # the first statement of threading.Thread._bootstrap (from threading.py's own text),
+        # and no further
+        import ast
+        import threading
+        with open(threading.__file__) as f:
+            tree = ast.parse(f.read())
+        thread_class = next(n for n in tree.body
+                            if isinstance(n, ast.ClassDef) and n.name == "Thread")
+        bootstrap = next(n for n in thread_class.body
+                         if isinstance(n, ast.FunctionDef) and n.name == "_bootstrap")
+        out = self.session("os_getresuid", ["pyr rnext 40", "pyr where"])
+        self.assertRegex(out, r"(?m)^pyr rnext: no earlier Python line in thread \d+ in this "
+                              r"trace \(this is the first line it ran at this depth or above\); "
+                              r"stayed here$")
+        self.assertRegex(out, r"(?m)^Python: \S+/threading\.py:%d, in Thread\._bootstrap$"
+                         % bootstrap.body[0].lineno)
+
     def test_rfinish_at_the_outermost_frame_and_help(self):
         out = self.session("os_getppid", ["pyr rfinish 2", "pyr rfinish", "help pyr rstep",
                                           "help pyr next-line"])
