@@ -136,6 +136,19 @@ class TimelineSessionsTest(TempDirTestCase):
         if connects:
             self.assertEqual(report["arrowsWithoutConnects"], 0)
         self.assertEqual(report["filteredLanes"], 1)
+        # The x axis: wall time since the start, then event numbers again.
+        self.assertEqual(report["timeAxis"]["axis"], "time")
+        self.assertTrue(report["timeAxis"]["tickLabels"], report["timeAxis"])
+        for label in report["timeAxis"]["tickLabels"]:
+            self.assertRegex(label, r"^\d+(\.\d)? (s|ms|\u00b5s)$")
+        self.assertEqual(report["eventAxis"]["axis"], "event")
+        for label in report["eventAxis"]["tickLabels"]:
+            self.assertRegex(label, r"^\d+$")
+        # On the time axis the connects stand in the order of their recorded times.
+        xs = report["timeAxisX"]
+        self.assertNotIn(None, xs)
+        by_time = sorted(range(len(connects)), key=lambda i: connects[i]["t"])
+        self.assertEqual([xs[i] for i in by_time], sorted(xs))
         self.assertTrue(os.path.getsize(report["screenshot"]) > 10000)
         return report
 

@@ -101,7 +101,17 @@ async function main() {
       await page.mouse.up();
       await page.selectOption("#axis", "time");
       out.afterTimeAxis = await page.evaluate(() => window.pyreplayTimeline.stats());
+      // The whole run on the wall-time axis: where each clicked event stands on it.
+      await page.evaluate(() => window.pyreplayTimeline.fit());
+      out.timeAxis = await page.evaluate(() => window.pyreplayTimeline.stats());
+      out.timeAxisX = [];
+      for (const [n, kind] of args.click || []) {
+        const p = await page.evaluate(([n, kind]) => window.pyreplayTimeline.eventScreenPos(n, kind), [n, kind]);
+        out.timeAxisX.push(p ? p.x : null);
+      }
       await page.selectOption("#axis", "event");
+      await page.evaluate(() => window.pyreplayTimeline.fit());
+      out.eventAxis = await page.evaluate(() => window.pyreplayTimeline.stats());
       await page.click("#fit");
       await page.click("#zoom-in");
       await page.click("#pan-right");
