@@ -427,5 +427,17 @@ class PackTest(TempDirTestCase):
         shutil.rmtree(target)
 
 
+class MarksExchangeUsageTest(unittest.TestCase):
+    """The usage lines of `marks TRACE merge|export|import` name the parent's TRACE."""
+
+    def test_usage_lines_name_the_trace(self):
+        for op, rest in (("merge", "[OPTIONS] SOURCE"), ("export", "[OPTIONS]"),
+                         ("import", "[OPTIONS] FILE")):
+            with self.subTest(op):
+                proc = pyreplay("marks", "some-trace", op, "--help")
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                self.assertIn("Usage: pyreplay marks TRACE %s %s\n" % (op, rest), proc.stdout)
+
+
 if __name__ == "__main__":
     unittest.main()
