@@ -16,7 +16,8 @@ namespace pyreplay::cli {
 namespace {
 
 inline constexpr int kExitNoneFailed = 1;
-inline constexpr int kExitStoppedEarly = 3;   // disk full, or rr itself failed
+// The machine stopped the hunt or never let it start (rr missing or failing, disk full).
+inline constexpr int kExitStoppedEarly = 3;
 inline constexpr int kExitInterrupted = 130;  // Ctrl-C with nothing caught
 
 struct HuntOptions {
@@ -103,8 +104,13 @@ int PrintSummary(const HuntRequest& request, const HuntResult& result) {
       code = result.failing ? kExitOk : kExitStoppedEarly;
       break;
   }
+  if (result.interrupted && result.failing) {
+    printf("  interrupted: the kept traces are not indexed yet; the first `pyreplay events` or "
+           "`replay` indexes them\n");
+  }
   if (result.failing) {
-    printf("  failing trace: %s (indexed%s)\n", result.failing->trace_dir.c_str(),
+    printf("  failing trace: %s (%s%s)\n", result.failing->trace_dir.c_str(),
+           result.indexed ? "indexed" : "not indexed yet",
            result.deep_indexed ? ", with Python stacks" : "");
     PrintOutputTail(result.failing->output);
   }
@@ -114,6 +120,9 @@ int PrintSummary(const HuntRequest& request, const HuntResult& result) {
     printf("  no passing run to compare with: every try failed\n");
   }
   printf("  %d other trace%s deleted\n", result.deleted, result.deleted == 1 ? "" : "s");
+  if (!result.keep_warning.empty()) {
+    fprintf(stderr, "pyreplay: warning: %s\n", result.keep_warning.c_str());
+  }
   if (!result.index_warning.empty()) {
     fprintf(stderr, "pyreplay: warning: %s\n", result.index_warning.c_str());
   }
@@ -150,7 +159,11 @@ int RunHunt(const HuntOptions& options) {
   absl::StatusOr<PmuChoice> pmu = ParsePmuChoice(options.pmu);
   if (!pmu.ok()) return ReportError(pmu.status());
   request.pmu = *pmu;
-  if (absl::Status valid = ValidateHuntRequest(request); !valid.ok()) return ReportError(valid);
+  if (absl::Status valid = ValidateHuntRequest(request); !valid.ok()) {
+    // A bad request is usage (2); a machine that cannot record at all (no rr) is not.
+    int code = ReportError(valid);
+    return absl::IsInvalidArgument(valid) ? code : kExitStoppedEarly;
+  }
 
   bool tty = isatty(STDERR_FILENO) != 0;
   PrintNote(absl::StrFormat("hunting: up to %d chaos recordings, %d at a time, until %s; Ctrl-C "
@@ -182,7 +195,8 @@ RegisterCommand kHunt({"hunt", "Record under chaos scheduling until the program 
       "  pyreplay hunt --until 'output~Traceback' -- /usr/bin/python3.11 server_test.py\n"
       "--until: exit!=0, exit==N, signal, output~REGEX (default: non-zero exit or fatal signal).\n"
       "Exit status: 0 a failing run was caught, 1 none failed in N tries, 2 bad usage,\n"
-      "3 stopped early (disk full, rr failed) with nothing caught, 130 interrupted.");
+      "3 this machine stopped the hunt with nothing caught (rr missing or failing, disk full),\n"
+      "130 interrupted with nothing caught (Ctrl-C after a catch keeps it and exits 0).");
   app->add_option("--tries", options->tries, "Give up after this many runs (default 100)");
   app->add_option("-j,--jobs", options->jobs, "Recordings at once (default 1)");
   app->add_option("--until", options->until,

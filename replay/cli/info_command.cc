@@ -17,7 +17,8 @@ RegisterCommand kInfo({"info", "Summarise a trace", 32, [](CLI::App* app) {
       "size, and whether the event index is fresh (a stale one is rebuilt).\n"
       "  pyreplay info traces/sockets-1\n"
       "  pyreplay info traces/sockets-1 --json\n"
-      "  pyreplay info bug.pyrtrace      # a pack: command, size, marks and authors, unopened");
+      "  pyreplay info bug.pyrtrace      # a pack: command, size, marks, authors; every byte\n"
+      "                                  # checked against its digest, nothing unpacked");
   app->add_option("TRACE", *trace, "The trace folder, or a .pyrtrace pack")->required();
   app->add_flag("--json", *json, "Print JSON");
   return [trace, json] {

@@ -84,7 +84,22 @@ absl::Status RunImport(const std::string& trace, const ExchangeRequest& request)
   return Merge(trace, incoming, request.source, request.json);
 }
 
+// MarksOperationUsage is CLI11's formatter with the parent's TRACE in the usage line: CLI11
+// 2.1 names only the path of commands ("pyreplay marks merge"), which drops `marks`' own
+// positional. The operation's name is the last word of that path.
+class MarksOperationUsage : public CLI::Formatter {
+ public:
+  std::string make_usage(const CLI::App* app, std::string name) const override {
+    if (size_t last = name.rfind(' '); last != std::string::npos) name.insert(last, " TRACE");
+    return CLI::Formatter::make_usage(app, name);
+  }
+};
+
 }  // namespace
+
+std::shared_ptr<CLI::FormatterBase> MarksOperationFormatter() {
+  return std::make_shared<MarksOperationUsage>();
+}
 
 CommandRun AddMarksExchangeSubcommands(CLI::App& marks, std::shared_ptr<const std::string> trace) {
   auto merge_request = std::make_shared<ExchangeRequest>();
@@ -99,6 +114,7 @@ CommandRun AddMarksExchangeSubcommands(CLI::App& marks, std::shared_ptr<const st
   merge->add_option("SOURCE", merge_request->source,
                     "A trace folder, a .pyrtrace pack, or a JSON export")->required();
   merge->add_flag("--json", merge_request->json, "Print the merge report as JSON");
+  merge->formatter(MarksOperationFormatter());
 
   auto export_request = std::make_shared<ExchangeRequest>();
   CLI::App* exp = marks.add_subcommand("export", "Write the marks as JSON (for `marks import`)");
@@ -107,6 +123,7 @@ CommandRun AddMarksExchangeSubcommands(CLI::App& marks, std::shared_ptr<const st
       "  pyreplay marks traces/bug export --json | ssh bob pyreplay marks traces/bug import - --json");
   exp->add_flag("--json", export_request->json, "JSON (the only format; accepted for clarity)");
   exp->add_option("-o,--output", export_request->output, "Write to this file (default: stdout)");
+  exp->formatter(MarksOperationFormatter());
 
   auto import_request = std::make_shared<ExchangeRequest>();
   CLI::App* imp = marks.add_subcommand("import", "Merge marks from a JSON export");
@@ -115,6 +132,7 @@ CommandRun AddMarksExchangeSubcommands(CLI::App& marks, std::shared_ptr<const st
       "  pyreplay marks traces/bug import alice-marks.json --json");
   imp->add_option("FILE", import_request->source, "A JSON export, or - for stdin")->required();
   imp->add_flag("--json", import_request->json, "The input is JSON; print the report as JSON");
+  imp->formatter(MarksOperationFormatter());
 
   return [=]() -> int {
     if (merge->parsed()) return ReportError(RunMerge(*trace, *merge_request));

@@ -13,6 +13,11 @@
 
 namespace pyreplay::cli {
 
+// MarksOperationFormatter is the formatter for each `marks` operation's sub-app: its usage line
+// names the parent's TRACE ("Usage: pyreplay marks TRACE merge [OPTIONS] SOURCE").
+//   sub->formatter(MarksOperationFormatter());
+std::shared_ptr<CLI::FormatterBase> MarksOperationFormatter();
+
 // AddMarksExchangeSubcommands adds `merge`, `export` and `import` to the `marks` app; `trace` is
 // the parent's TRACE (filled in by parsing). The returned function runs the one that was parsed
 // and returns its exit code, or -1 when none was.

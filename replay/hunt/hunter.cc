@@ -1,6 +1,8 @@
 #include "replay/hunt/hunter.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -98,7 +100,62 @@ void RemoveTrace(const std::string& dir) {
   fs::remove_all(dir, ec);
 }
 
+// kTryDirPrefix names the private folders tries record into: hidden, and never <name>-<n>, so
+// neither NextTraceNumber nor `pyreplay ls` takes one for a trace.
+constexpr char kTryDirPrefix[] = ".hunt-";
+
+// MakeTryDir creates a fresh private folder in `root` for one try (mkdtemp: a new name, made
+// atomically, mode 0700), so nothing anyone else made can be in the way of rr's trace folder.
+absl::StatusOr<std::string> MakeTryDir(const std::string& root) {
+  std::string dir = (fs::path(root) / absl::StrCat(kTryDirPrefix, "XXXXXX")).string();
+  if (mkdtemp(dir.data()) == nullptr) {
+    int err = errno;
+    std::string message = absl::StrCat("cannot create a folder for the next try in ", root, ": ",
+                                       strerror(err));
+    return err == ENOSPC || err == EDQUOT ? absl::ResourceExhaustedError(message)
+                                          : absl::PermissionDeniedError(message);
+  }
+  return dir;
+}
+
 }  // namespace
+
+absl::StatusOr<std::string> MoveTraceToFreeName(const std::string& from, const std::string& root,
+                                                const std::string& name, int* next) {
+  bool noreplace = true;
+  for (int n = *next, last = *next + 100000; n < last; ++n) {
+    std::string to = (fs::path(root) / absl::StrCat(name, "-", n)).string();
+    if (noreplace) {
+      if (renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
+        *next = n + 1;
+        return to;
+      }
+      if (errno == EEXIST) continue;
+      if (errno != EINVAL && errno != ENOSYS) {
+        return absl::InternalError(absl::StrCat("cannot move ", from, " to ", to, ": ",
+                                                strerror(errno)));
+      }
+      noreplace = false;  // this file system cannot: claim each name with mkdir instead
+    }
+    // rename(2) replaces only an empty folder, and this one is ours: nobody else could have
+    // filled it unnoticed (then the rename fails with ENOTEMPTY and the next number is tried).
+    if (mkdir(to.c_str(), 0700) != 0) {
+      if (errno == EEXIST) continue;
+      return absl::InternalError(absl::StrCat("cannot create ", to, ": ", strerror(errno)));
+    }
+    if (rename(from.c_str(), to.c_str()) == 0) {
+      *next = n + 1;
+      return to;
+    }
+    int err = errno;
+    rmdir(to.c_str());  // ours, and only if still empty
+    if (err == ENOTEMPTY || err == EEXIST) continue;
+    return absl::InternalError(absl::StrCat("cannot move ", from, " to ", to, ": ",
+                                            strerror(err)));
+  }
+  return absl::ResourceExhaustedError(
+      absl::StrCat("no free name ", name, "-N in ", root, " for ", from));
+}
 
 double HuntProgress::RunsPerMinute() const {
   double minutes = absl::ToDoubleMinutes(elapsed);
@@ -193,6 +250,13 @@ absl::StatusOr<TryResult> RecordTry(const HuntRequest& request, const TrySpec& s
   absl::Time start = absl::Now();
   absl::StatusOr<RecordResult> recorded = Record(record);
   if (!recorded.ok()) {
+    // rr makes its -o folder itself (mkdir) and refuses one that exists: someone else made it.
+    if (absl::StrContains(output,
+                          absl::StrCat("Trace directory `", spec.trace_dir, "' already exists"))) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "rr refused to record: its trace folder ", spec.trace_dir,
+          " was made by someone else after this try started; it was left alone"));
+    }
     std::string last = TellingLine(output);
     return absl::Status(recorded.status().code(),
                         last.empty() ? recorded.status().message()
@@ -241,14 +305,13 @@ struct HuntState {
   std::string name;
   int next_number = 1;       // next try to start
   int last_number = 0;       // the last try to start: tries, or fewer once a failure is caught
-  int next_dir = 1;          // next <name>-<n> to consider
-  std::set<std::string> allocated;
+  int next_dir = 1;          // next <name>-<n> to try for a kept trace
   bool stopping = false;
   std::optional<HuntStop> stop;
   std::string reason;
   std::map<int, int> pids;   // running try -> rr's pid (its process group)
   std::set<int> cancelled;   // tries we stopped ourselves: not counted, deleted
-  std::set<int> started;     // tries whose rr ran: only their folders can be ours to delete
+  std::set<int> started;     // tries whose rr ran: only their traces can be ours to delete
   int running = 0;
   int live_workers = 0;
   int finished = 0;
@@ -257,6 +320,7 @@ struct HuntState {
   uint64_t largest_trace = 0;
   std::optional<TryResult> failing;
   std::optional<TryResult> passing;
+  std::string keep_warning;
   std::deque<TryResult> reports;  // finished tries not yet shown
   absl::Time start;
 
@@ -274,17 +338,17 @@ struct HuntState {
     changed.notify_all();
   }
 
-  // AllocateDirLocked picks <root>/<name>-<n> that does not exist yet.
-  std::string AllocateDirLocked() {
-    for (;; ++next_dir) {
-      std::string dir = (fs::path(root) / absl::StrCat(name, "-", next_dir)).string();
-      std::error_code ec;
-      if (!allocated.count(dir) && !fs::exists(fs::symlink_status(dir, ec))) {
-        allocated.insert(dir);
-        ++next_dir;
-        return dir;
+  // KeepLocked moves a kept run's trace out of its private folder to <root>/<name>-<n>. When
+  // that fails, the trace stays where it is (still a whole trace) and the hunt says so.
+  void KeepLocked(TryResult& run) {
+    absl::StatusOr<std::string> moved = MoveTraceToFreeName(run.trace_dir, root, name, &next_dir);
+    if (!moved.ok()) {
+      if (keep_warning.empty()) {
+        keep_warning = absl::StrCat(moved.status().message(), "; the trace stays there");
       }
+      return;
     }
+    run.trace_dir = *moved;  // the try's folder is now empty; the worker removes it
   }
 
   HuntProgress ProgressLocked() const {
@@ -303,6 +367,7 @@ void Worker(HuntState& state) {
   const HuntRequest& request = *state.request;
   for (;;) {
     TrySpec spec;
+    std::string try_dir;  // the private folder this try records into; ours
     {
       std::unique_lock lock(state.mu);
       if (state.stopping || state.next_number > state.last_number) break;
@@ -317,8 +382,16 @@ void Worker(HuntState& state) {
                                       HumanBytes(reserve)));
         break;
       }
+      absl::StatusOr<std::string> made = MakeTryDir(state.root);
+      if (!made.ok()) {
+        state.StopLocked(absl::IsResourceExhausted(made.status()) ? HuntStop::kDiskFull
+                                                                  : HuntStop::kError,
+                         std::string(made.status().message()));
+        break;
+      }
+      try_dir = *made;
       spec.number = state.next_number++;
-      spec.trace_dir = state.AllocateDirLocked();
+      spec.trace_dir = (fs::path(try_dir) / "trace").string();
       ++state.running;
     }
     auto on_start = [&state, number = spec.number](int pid) {
@@ -332,17 +405,15 @@ void Worker(HuntState& state) {
     };
     absl::StatusOr<TryResult> result = state.recorder(request, spec, on_start);
 
-    std::vector<std::string> to_delete;
+    // What to remove once the lock is released: the try's whole private folder when everything
+    // in it is ours, else only the folder itself if it is empty (rmdir).
+    bool remove_all = false;
     std::optional<std::pair<TryResult, std::string>> to_keep;  // run, role
     {
       std::unique_lock lock(state.mu);
       --state.running;
       state.pids.erase(spec.number);
       bool cancelled = state.cancelled.count(spec.number) > 0;
-      // A folder that already existed (AlreadyExists) was not ours: never delete it. Nor one
-      // that appeared when our rr never ran: someone else made it.
-      bool ours = result.ok() || (result.status().code() != absl::StatusCode::kAlreadyExists &&
-                                  state.started.count(spec.number) > 0);
       if (!result.ok()) {
         if (!cancelled) {
           absl::StatusOr<uint64_t> free = FreeDiskBytes(state.root);
@@ -358,14 +429,24 @@ void Worker(HuntState& state) {
                                                             result.status().message()));
           }
         }
-        if (ours) to_delete.push_back(spec.trace_dir);
+        // A trace folder rr found already there (AlreadyExists) was not ours: never delete it.
+        // Nor one that appeared when our rr never ran: someone else made it.
+        bool ours = result.status().code() != absl::StatusCode::kAlreadyExists &&
+                    state.started.count(spec.number) > 0;
+        if (ours) {
+          std::error_code ec;
+          if (fs::exists(fs::symlink_status(spec.trace_dir, ec))) ++state.deleted;
+          remove_all = true;
+        }
       } else if (cancelled) {
-        to_delete.push_back(result->trace_dir);
+        ++state.deleted;
+        remove_all = true;
       } else {
         ++state.finished;
         state.largest_trace = std::max(state.largest_trace, result->trace_bytes);
         if (result->failed) ++state.failures;
         if (result->failed && !state.failing) {
+          state.KeepLocked(*result);
           state.failing = *result;
           to_keep.emplace(*result, "failing");
           if (state.passing) {
@@ -376,18 +457,23 @@ void Worker(HuntState& state) {
                 std::min(state.last_number, state.next_number - 1 + kPassingSearchTries);
           }
         } else if (!result->failed && !state.passing) {
+          state.KeepLocked(*result);
           state.passing = *result;
           to_keep.emplace(*result, "passing");
           if (state.failing) state.StopLocked(HuntStop::kCaught, "");
         } else {
-          to_delete.push_back(result->trace_dir);
+          ++state.deleted;
+          remove_all = true;
         }
         state.reports.push_back(*result);
       }
-      state.deleted += static_cast<int>(to_delete.size());
       state.changed.notify_all();
     }
-    for (const std::string& dir : to_delete) RemoveTrace(dir);
+    if (remove_all) {
+      RemoveTrace(try_dir);
+    } else {
+      rmdir(try_dir.c_str());  // emptied by the move; a folder with someone else's files stays
+    }
     if (to_keep) {
       HuntProgress progress;
       {
@@ -448,25 +534,42 @@ absl::StatusOr<HuntResult> Hunt(const HuntRequest& request, const HuntCallbacks&
 
   HuntResult result;
   result.stop = state.stop.value_or(state.failing ? HuntStop::kCaught : HuntStop::kExhausted);
-  if (result.stop == HuntStop::kInterrupted && state.failing) result.stop = HuntStop::kCaught;
+  // Remembered before a caught failure turns the stop into kCaught: it decides the indexing.
+  result.interrupted = result.stop == HuntStop::kInterrupted;
+  if (result.interrupted && state.failing) result.stop = HuntStop::kCaught;
   result.reason = state.reason;
   result.failing = state.failing;
   result.passing = state.passing;
   result.progress = state.ProgressLocked();
   result.deleted = state.deleted;
+  result.keep_warning = state.keep_warning;
   // Index the kept traces now, so `events`, `diff` and `replay --goto` start at once. Not after
-  // Ctrl-C: the user wants out, and the indexes are built on first use anyway.
+  // Ctrl-C (before or during the indexing): the user wants out, and the indexes are built on
+  // first use anyway.
+  auto interrupted = [&] {
+    if (!result.interrupted && callbacks.should_stop && callbacks.should_stop()) {
+      result.interrupted = true;
+    }
+    return result.interrupted;
+  };
   bool python = absl::StrContains(fs::path(request.command[0]).filename().string(), "python");
-  bool deep = request.deep && python && result.stop != HuntStop::kInterrupted;
-  result.deep_indexed = deep && (result.failing || result.passing);
+  bool deep = request.deep && python;
+  bool any_kept = result.failing || result.passing;
+  result.indexed = any_kept && !interrupted();
+  result.deep_indexed = deep && result.indexed;
   for (const std::optional<TryResult>* kept : {&result.failing, &result.passing}) {
-    if (!kept->has_value() || result.stop == HuntStop::kInterrupted) continue;
+    if (!kept->has_value()) continue;
+    if (interrupted()) {
+      result.indexed = result.deep_indexed = false;
+      break;
+    }
     absl::StatusOr<EventIndex> index = LoadOrBuildIndex((*kept)->trace_dir);
     if (!index.ok() && result.index_warning.empty()) {
       result.index_warning = absl::StrCat("could not index ", (*kept)->trace_dir, ": ",
                                           index.status().message());
     }
-    if (!index.ok() || !deep) {
+    if (!index.ok()) result.indexed = false;
+    if (!index.ok() || !deep || interrupted()) {
       result.deep_indexed = false;
       continue;
     }

@@ -1,10 +1,14 @@
 // hunter.h: record a program again and again under rr's chaos scheduling until a run fails.
 //
-// Each try is a real `rr record --chaos` into its own trace folder <root>/<name>-<n>. The hunt
-// keeps the first failing trace and the first passing trace (when the failure comes first, a few
-// more tries look for a passing run to compare it with) and deletes every other trace it made
-// as soon as that try ends, so disk use stays bounded. It only ever deletes folders it created
-// itself (a name that already exists is skipped, never reused). Up to `jobs` tries run at once.
+// Each try is a real `rr record --chaos` into a private folder that the hunt itself creates
+// atomically (mkdtemp: <root>/.hunt-XXXXXX/, rr makes `trace` inside it). The hunt keeps the
+// first failing trace and the first passing trace (when the failure comes first, a few more tries
+// look for a passing run to compare it with), moving each to <root>/<name>-<n> without ever
+// replacing anything there (renameat2 RENAME_NOREPLACE; a taken name means the next number). It
+// deletes every other trace it made as soon as that try ends, so disk use stays bounded. It only
+// ever deletes what it created itself: when rr finds its trace folder already there ("Trace
+// directory ... already exists"), someone else made it, and it is left alone. Up to `jobs` tries
+// run at once.
 //
 //   HuntRequest request;
 //   request.command = {"/usr/bin/python3.11", "flaky.py"};
@@ -87,13 +91,18 @@ struct HuntResult {
   HuntProgress progress;              // the final counts
   int deleted = 0;                    // traces made and deleted
   std::string index_warning;          // non-empty when a kept trace could not be indexed
+  std::string keep_warning;           // non-empty when a kept trace stayed in its private folder
+  bool interrupted = false;           // Ctrl-C ended it (stop is still kCaught if a run failed)
+  bool indexed = false;               // every kept trace has its event index (not after Ctrl-C)
   bool deep_indexed = false;          // every kept trace has a deep index
 };
 
 // TrySpec is what one try records.
 struct TrySpec {
   int number = 0;
-  std::string trace_dir;  // does not exist yet; the recorder creates it
+  // Does not exist yet; the recorder (rr) creates it. Its parent is the try's private folder,
+  // which the hunt made and removes.
+  std::string trace_dir;
 };
 
 // TryRecorder records one try. `on_start` must be called with the pid of the process group leader
@@ -127,6 +136,14 @@ absl::StatusOr<HuntResult> Hunt(const HuntRequest& request, const HuntCallbacks&
 // TraceDiskBytes is the space a trace folder takes: files with one link only (rr hardlinks the
 // system files it maps; those take no new space).
 uint64_t TraceDiskBytes(const std::string& dir);
+
+// MoveTraceToFreeName moves the folder `from` to <root>/<name>-<n> for the first n >= *next that
+// is free, and returns that path; *next becomes n + 1. Each step is one renameat2 with
+// RENAME_NOREPLACE, so whatever appears at a name meanwhile (even an empty folder, which a plain
+// rename would replace) is never replaced: the move takes the next number instead. On file
+// systems without RENAME_NOREPLACE, the name is claimed with mkdir first.
+absl::StatusOr<std::string> MoveTraceToFreeName(const std::string& from, const std::string& root,
+                                                const std::string& name, int* next);
 
 // FreeDiskBytes is the space available to us in the file system holding `dir`.
 absl::StatusOr<uint64_t> FreeDiskBytes(const std::string& dir);

@@ -208,6 +208,123 @@ TEST_F(HunterTest, AFolderThatAppearsWhenRrNeverRanIsLeftAlone) {
   EXPECT_EQ(result->deleted, 0);
 }
 
+// IsPrivateTryDir: a try's trace goes inside a folder the hunt made, <root>/.hunt-XXXXXX/.
+bool IsPrivateTryDir(const std::string& root, const std::string& trace_dir) {
+  fs::path parent = fs::path(trace_dir).parent_path();
+  return parent.parent_path() == fs::path(root) &&
+         parent.filename().string().rfind(".hunt-", 0) == 0;
+}
+
+TEST_F(HunterTest, EachTryRecordsIntoAPrivateFolderThatIsRemovedAfterwards) {
+  request_.tries = 5;
+  HuntCallbacks callbacks;
+  callbacks.recorder = FakeRecorder({3});
+  absl::StatusOr<HuntResult> result = Hunt(request_, callbacks);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_FALSE(made_.empty());
+  for (const std::string& dir : made_) EXPECT_TRUE(IsPrivateTryDir(root_, dir)) << dir;
+  // Kept under their final names, first free numbers; no private folder is left.
+  EXPECT_EQ(result->passing->trace_dir, (fs::path(root_) / "prog-1").string());
+  EXPECT_EQ(result->failing->trace_dir, (fs::path(root_) / "prog-2").string());
+  EXPECT_EQ(Left(), (std::set<std::string>{result->failing->trace_dir,
+                                           result->passing->trace_dir}));
+  EXPECT_TRUE(fs::exists(fs::path(result->failing->trace_dir) / "events"));
+  EXPECT_TRUE(fs::exists(fs::path(result->failing->trace_dir) / "pyreplay" / "hunt.json"));
+}
+
+TEST_F(HunterTest, FoldersThatAppearWhileRrRunsAreNeverReplacedOrDeleted) {
+  // After rr started, someone else makes prog-1 (with a file) and an empty prog-2, the names the
+  // kept trace would take. A plain rename(2) would silently replace the empty folder.
+  request_.tries = 1;
+  HuntCallbacks callbacks;
+  TryRecorder fake = FakeRecorder({1});
+  callbacks.recorder = [&](const HuntRequest& r, const TrySpec& s,
+                           const std::function<void(int)>& on_start) {
+    on_start(std::numeric_limits<int>::max());  // rr "runs" (no such group to signal)
+    fs::create_directories(fs::path(root_) / "prog-1");
+    std::ofstream(fs::path(root_) / "prog-1" / "theirs") << "keep me";
+    fs::create_directories(fs::path(root_) / "prog-2");
+    return fake(r, s, on_start);
+  };
+  absl::StatusOr<HuntResult> result = Hunt(request_, callbacks);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_TRUE(result->failing);
+  EXPECT_EQ(result->failing->trace_dir, (fs::path(root_) / "prog-3").string());
+  EXPECT_TRUE(fs::exists(fs::path(result->failing->trace_dir) / "events"));
+  EXPECT_TRUE(fs::exists(fs::path(root_) / "prog-1" / "theirs"));
+  EXPECT_TRUE(fs::is_empty(fs::path(root_) / "prog-2"));
+  EXPECT_EQ(result->deleted, 0);
+  EXPECT_TRUE(result->keep_warning.empty()) << result->keep_warning;
+  EXPECT_EQ(Left().size(), 3u);  // prog-1, prog-2 and the kept prog-3: no private folder left
+}
+
+TEST_F(HunterTest, ATraceFolderRrFoundAlreadyThereIsNotOurs) {
+  // rr starts, then finds its -o folder made by someone else ("Trace directory ... already
+  // exists"): RecordTry reports AlreadyExists, and the hunt must delete nothing of it.
+  request_.tries = 3;
+  HuntCallbacks callbacks;
+  std::string foreign;
+  callbacks.recorder = [&](const HuntRequest&, const TrySpec& s,
+                           const std::function<void(int)>& on_start) -> absl::StatusOr<TryResult> {
+    on_start(std::numeric_limits<int>::max());
+    foreign = s.trace_dir;
+    fs::create_directories(s.trace_dir);
+    std::ofstream(fs::path(s.trace_dir) / "theirs") << "keep me";
+    return absl::AlreadyExistsError("rr refused to record: its trace folder exists");
+  };
+  absl::StatusOr<HuntResult> result = Hunt(request_, callbacks);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->stop, HuntStop::kError);
+  EXPECT_EQ(result->deleted, 0);
+  EXPECT_NE(result->reason.find("trace folder exists"), std::string::npos);
+  EXPECT_TRUE(fs::exists(fs::path(foreign) / "theirs"));
+}
+
+TEST_F(HunterTest, MoveTraceToFreeNameNeverReplaces) {
+  fs::path from = fs::path(root_) / "from";
+  fs::create_directories(from);
+  std::ofstream(from / "events") << "x";
+  fs::create_directories(fs::path(root_) / "t-1");  // empty: rename(2) alone would replace it
+  std::ofstream(fs::path(root_) / "t-2") << "a file";
+  int next = 1;
+  absl::StatusOr<std::string> moved = MoveTraceToFreeName(from.string(), root_, "t", &next);
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(*moved, (fs::path(root_) / "t-3").string());
+  EXPECT_EQ(next, 4);
+  EXPECT_TRUE(fs::exists(fs::path(*moved) / "events"));
+  EXPECT_TRUE(fs::is_empty(fs::path(root_) / "t-1"));
+  EXPECT_TRUE(fs::is_regular_file(fs::path(root_) / "t-2"));
+  EXPECT_FALSE(fs::exists(from));
+  EXPECT_FALSE(MoveTraceToFreeName(from.string(), root_, "t", &next).ok());  // nothing to move
+}
+
+TEST_F(HunterTest, CtrlCAfterACatchKeepsItAndSkipsTheIndexing) {
+  // A failure caught, then Ctrl-C while the hunt looks for a passing run: kept, reported as
+  // caught, and not indexed (the user wants out; a deep pass would start a replay).
+  request_.tries = 100;
+  request_.command = {"/usr/bin/python3.11"};  // a Python program: the deep pass would apply
+  std::atomic<bool> caught{false};
+  HuntCallbacks callbacks;
+  TryRecorder fake = FakeRecorder({1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+  callbacks.recorder = [&](const HuntRequest& r, const TrySpec& s,
+                           const std::function<void(int)>& on_start) {
+    if (s.number > 1) usleep(50000);
+    absl::StatusOr<TryResult> out = fake(r, s, on_start);
+    caught = true;
+    return out;
+  };
+  callbacks.should_stop = [&] { return caught.load(); };
+  absl::StatusOr<HuntResult> result = Hunt(request_, callbacks);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->stop, HuntStop::kCaught);
+  EXPECT_TRUE(result->interrupted);
+  EXPECT_FALSE(result->indexed);
+  EXPECT_FALSE(result->deep_indexed);
+  ASSERT_TRUE(result->failing);
+  EXPECT_FALSE(fs::exists(fs::path(result->failing->trace_dir) / "pyreplay" / "index"));
+  EXPECT_TRUE(result->index_warning.empty()) << result->index_warning;
+}
+
 TEST_F(HunterTest, TooLittleFreeSpaceStopsBeforeRecording) {
   request_.tries = 10;
   request_.min_free_bytes = int64_t{1} << 62;

@@ -1,24 +1,37 @@
 #include "replay/pack/marks_exchange.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "replay/common/atomic_file.h"
+#include "replay/common/sha256.h"
 #include "replay/common/status_macros.h"
 #include "replay/marks/mark_json.h"
 #include "replay/pack/pack_manifest.h"
 #include "replay/pack/pack_reader.h"
-#include "replay/common/sha256.h"
 
 namespace pyreplay {
 namespace fs = std::filesystem;
 namespace {
 
 using nlohmann::json;
+
+// ReadFileHead reads at most `size` bytes from the start of `path`.
+absl::StatusOr<std::string> ReadFileHead(const std::string& path, size_t size) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", strerror(errno)));
+  std::string head(size, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(size));
+  head.resize(static_cast<size_t>(in.gcount()));
+  return head;
+}
 
 std::vector<std::pair<std::string, uint64_t>> SortedRegisters(const ExactPosition& p) {
   auto regs = p.registers;
@@ -101,13 +114,14 @@ absl::StatusOr<std::vector<Mark>> LoadMarksFrom(const std::string& source) {
   if (!fs::exists(source, ec)) {
     return absl::NotFoundError(absl::StrCat(source, ": no such trace, pack or JSON file"));
   }
-  ASSIGN_OR_RETURN(std::string head, ReadFileToString(source));
-  std::string_view start(head);
-  start = start.substr(0, std::min<size_t>(start.size(), 64));
-  size_t first = start.find_first_not_of(" \t\r\n");
-  if (first != std::string_view::npos && (start[first] == '[' || start[first] == '{')) {
-    return MarksFromJsonText(head, source);
+  // A JSON export starts with '[' or '{'; a pack with zstd's magic number. 64 bytes tell.
+  ASSIGN_OR_RETURN(std::string head, ReadFileHead(source, 64));
+  size_t first = head.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && (head[first] == '[' || head[first] == '{')) {
+    ASSIGN_OR_RETURN(std::string text, ReadFileToString(source));
+    return MarksFromJsonText(text, source);
   }
+  // Every byte of the pack is checked (its closing digest) before any mark is used.
   absl::StatusOr<std::string> bytes = ReadPackedFile(source, kPackedMarksPath);
   if (absl::IsNotFound(bytes.status())) return std::vector<Mark>{};  // a pack without marks
   if (!bytes.ok()) return bytes.status();

@@ -44,8 +44,10 @@ absl::StatusOr<Mark> MarkFromJson(const nlohmann::json& json);
 absl::StatusOr<std::vector<Mark>> MarksFromJsonText(const std::string& text,
                                                     const std::string& origin);
 
-// LoadMarksFrom reads the marks of another trace folder, of a `.pyrtrace` pack (verified against
-// its manifest, without unpacking), or of a JSON export file.
+// LoadMarksFrom reads the marks of another trace folder, of a `.pyrtrace` pack, or of a JSON
+// export file. A pack is verified whole first, without unpacking it: the marks file against its
+// SHA-256 in the manifest, and every byte against the pack's closing digest, as unpack does.
+// A damaged pack is DataLoss naming the file, and no mark of it is used.
 absl::StatusOr<std::vector<Mark>> LoadMarksFrom(const std::string& source);
 
 // SameMarkContent compares everything but the order of the saved registers.

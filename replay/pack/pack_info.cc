@@ -31,11 +31,9 @@ absl::StatusOr<PackInfo> ReadPackInfo(const std::string& pack_path) {
   std::error_code ec;
   info.pack_bytes = fs::file_size(pack_path, ec);
   info.manifest = reader->manifest();
-  int wanted = 0;
-  for (const PackFile& f : info.manifest.files) {
-    wanted += f.path == kPackedMetaPath || f.path == kPackedMarksPath;
-  }
-  while (wanted > 0) {
+  // Read on to the end, the rest decompressed and discarded: Next() returns nullptr only once
+  // every byte matched the closing digest. A summary of a damaged pack would mislead.
+  for (;;) {
     ASSIGN_OR_RETURN(const PackFile* file, reader->Next());
     if (file == nullptr) break;
     if (file->path == kPackedMetaPath) {
@@ -44,14 +42,13 @@ absl::StatusOr<PackInfo> ReadPackInfo(const std::string& pack_path) {
       if (info.recording.is_discarded() || !info.recording.is_object()) {
         return absl::DataLossError(absl::StrCat(pack_path, ": ", kPackedMetaPath, " is corrupt"));
       }
-      --wanted;
     } else if (file->path == kPackedMarksPath) {
       ASSIGN_OR_RETURN(std::string bytes, reader->ReadFile());
       ASSIGN_OR_RETURN(info.marks,
                        ParseMarkFile(bytes, absl::StrCat(pack_path, ":", kPackedMarksPath)));
-      --wanted;
     }
   }
+  info.verified = true;
   return info;
 }
 
@@ -92,6 +89,9 @@ std::string FormatPackInfo(const PackInfo& info) {
   if (!debug_for.empty()) {
     absl::StrAppend(&out, "  debug for: ", absl::StrJoin(debug_for, ", "), "\n");
   }
+  if (info.verified) {
+    absl::StrAppend(&out, "  verified:  every byte, against the pack's closing SHA-256 digest\n");
+  }
   if (info.marks.empty()) {
     absl::StrAppend(&out, "  marks:     none\n");
   } else {
@@ -124,6 +124,7 @@ nlohmann::json PackInfoToJson(const PackInfo& info) {
           {"trace_name", info.manifest.trace_name},
           {"pack_bytes", info.pack_bytes},
           {"unpacked_bytes", info.manifest.TotalBytes()},
+          {"verified", info.verified},
           {"recording", info.recording},
           {"files", files},
           {"marks", MarksToJson(info.marks)}};

@@ -1,7 +1,8 @@
 // pack_info.h: what a `.pyrtrace` pack holds, read without unpacking it.
 //
-// Reads the manifest and the sidecar files the packer puts first (recording metadata and marks),
-// each checked against its SHA-256, and stops there: the rest is verified by `unpack`.
+// Reads the manifest and the sidecar files (recording metadata and marks), each checked against
+// its SHA-256, then reads on to the end without writing anything: every byte must match the
+// pack's closing digest, so a damaged pack is an error here as in `unpack`, not a summary.
 //
 //   ASSIGN_OR_RETURN(PackInfo info, ReadPackInfo("bug.pyrtrace"));
 //   printf("%s", FormatPackInfo(info).c_str());
@@ -26,9 +27,11 @@ struct PackInfo {
   PackManifest manifest;
   nlohmann::json recording;   // pyreplay/meta.json, or null for a plain rr trace
   std::vector<Mark> marks;
+  bool verified = false;      // every byte matched the closing digest (always, once returned)
 };
 
-// ReadPackInfo reads a pack's summary. Errors as PackReader::Open / Next / ReadData.
+// ReadPackInfo reads a pack's summary, verifying the whole pack. Errors as PackReader::Open /
+// Next / ReadData: DataLoss naming the pack for any damaged byte.
 absl::StatusOr<PackInfo> ReadPackInfo(const std::string& pack_path);
 
 // FormatPackInfo is the human-readable summary: recorded command, mode, sizes, debug files, and

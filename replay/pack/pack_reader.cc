@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -223,15 +224,16 @@ absl::StatusOr<std::string> PackReader::ReadFile() {
 
 absl::StatusOr<std::string> ReadPackedFile(const std::string& pack_path, const std::string& path) {
   ASSIGN_OR_RETURN(std::unique_ptr<PackReader> reader, PackReader::Open(pack_path));
-  bool listed = false;
-  for (const PackFile& f : reader->manifest().files) listed = listed || f.path == path;
-  if (!listed) return absl::NotFoundError(absl::StrCat(pack_path, " holds no ", path));
+  std::optional<std::string> contents;
   for (;;) {
     ASSIGN_OR_RETURN(const PackFile* file, reader->Next());
-    if (file == nullptr) break;
-    if (file->path == path) return reader->ReadFile();
+    if (file == nullptr) break;  // the end: every byte matched the closing digest
+    if (file->path == path) {
+      ASSIGN_OR_RETURN(contents, reader->ReadFile());
+    }
   }
-  return absl::NotFoundError(absl::StrCat(pack_path, " holds no ", path));
+  if (!contents) return absl::NotFoundError(absl::StrCat(pack_path, " holds no ", path));
+  return *std::move(contents);
 }
 
 }  // namespace pyreplay

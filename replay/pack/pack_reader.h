@@ -78,8 +78,10 @@ class PackReader {
   bool current_read_ = true;
 };
 
-// ReadPackedFile returns the verified contents of one file of a pack (e.g. kPackedMarksPath)
-// without unpacking the rest. NotFound when the pack holds no such file.
+// ReadPackedFile returns the contents of one file of a pack (e.g. kPackedMarksPath) without
+// unpacking the rest, once the whole pack is verified: that file against its SHA-256, the rest
+// by reading on to the closing digest (decompressed and discarded). NotFound when the pack
+// holds no such file; DataLoss naming the pack when any byte of it is damaged.
 absl::StatusOr<std::string> ReadPackedFile(const std::string& pack_path, const std::string& path);
 
 }  // namespace pyreplay

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "replay/common/atomic_file.h"
+#include "replay/pack/pack_info.h"
 #include "replay/pack/pack_reader.h"
 #include "replay/common/sha256.h"
 #include "replay/pack/trace_pack.h"
@@ -283,6 +284,27 @@ TEST_F(UnpackTest, ReadPackedFileVerifiesOneFile) {
   ASSERT_TRUE(meta.ok()) << meta.status();
   EXPECT_EQ(*meta, "{}");
   EXPECT_TRUE(absl::IsNotFound(ReadPackedFile(pack, "pyreplay/marks").status()));
+}
+
+TEST_F(UnpackTest, ReadPackedFileAndPackInfoCheckTheWholePack) {
+  // The file wanted is intact; only the closing digest (the pack's last byte) is not. Neither
+  // the file nor a summary may come out of a damaged pack, nor "it holds no such file".
+  std::string pack = WritePack(GoodEntries());
+  std::string bytes = *ReadFileToString(pack);
+  bytes.back() ^= 0x01;
+  ASSERT_TRUE(WriteFileAtomically(pack, bytes).ok());
+  for (const char* path : {"pyreplay/meta.json", "pyreplay/marks"}) {
+    absl::Status status = ReadPackedFile(pack, path).status();
+    EXPECT_TRUE(absl::IsDataLoss(status)) << path << ": " << status;
+    EXPECT_NE(status.message().find(pack), absl::string_view::npos) << status;
+  }
+  absl::StatusOr<PackInfo> info = ReadPackInfo(pack);
+  EXPECT_TRUE(absl::IsDataLoss(info.status())) << info.status();
+  bytes.back() ^= 0x01;
+  ASSERT_TRUE(WriteFileAtomically(pack, bytes).ok());
+  info = ReadPackInfo(pack);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_TRUE(info->verified);
 }
 
 TEST(DefaultUnpackTargetTest, StripsTheExtension) {

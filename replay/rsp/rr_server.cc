@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -82,6 +83,12 @@ absl::StatusOr<std::unique_ptr<RrServer>> RrServer::Start(const std::string& tra
 }
 
 void RrServer::Kill() {
+  // The runner may not have started rr yet (a Start cancelled at once): wait until it has its
+  // pid or has given up, or the join below would wait for an `rr replay -s` nobody signalled,
+  // which sits in accept() forever. RunProcess reports the pid right after posix_spawn returns.
+  while (runner_.joinable() && pid_.load() <= 0 && !finished_.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   int pid = pid_.load();
   if (pid > 0) kill(-pid, SIGKILL);
   if (runner_.joinable()) runner_.join();

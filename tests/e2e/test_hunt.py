@@ -9,6 +9,7 @@ real replays in gdb. Nothing is mocked.
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -220,6 +221,79 @@ class HuntEdgesTest(TempDirTestCase):
         self.assertEqual(len(os.listdir(out)), 1, os.listdir(out))  # running tries were removed
         kept = os.path.join(out, os.listdir(out)[0])
         self.assertEqual(hunt_record(kept)["role"], "passing")
+
+    def test_ctrl_c_after_a_catch_keeps_it_and_exits_at_once(self):
+        # Always fails: caught on try 1, then the hunt looks for a passing run. Ctrl-C then must
+        # not start the deep index pass (a replay): it ends at once, keeping the catch.
+        bad = self.script("fails-slowly.py",
+                          "import sys, time\ntime.sleep(0.5)\nprint('fails')\nsys.exit(4)\n")
+        out = os.path.join(self.workdir, "fails-slowly")
+        env = dict(os.environ, NO_COLOR="1")
+        proc = subprocess.Popen([PYREPLAY, "hunt", "--tries", "50", "-o", out, "--", PYTHON, bad],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            for line in proc.stderr:
+                if re.match(r"pyreplay: try 1 FAILED", line):
+                    break
+            proc.send_signal(signal.SIGINT)
+            stdout, stderr = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        self.assertEqual(proc.returncode, 0, stdout + stderr)
+        self.assertIn("caught a failing run on try 1 (exit status 4;", stdout)
+        self.assertIn("not indexed yet", stdout)
+        kept = os.listdir(out)
+        self.assertEqual(kept, ["fails-slowly-1"], kept)  # no try's private folder is left
+        trace = os.path.join(out, kept[0])
+        self.assertEqual(hunt_record(trace)["role"], "failing")
+        # Indexed on first use instead.
+        events = pyreplay("events", trace, "--json")
+        self.assertEqual(events.returncode, 0, events.stderr)
+
+    def test_a_trace_folder_someone_else_makes_is_left_alone(self):
+        # A shim `rr` makes the -o folder (with a file in it) just before the real rr runs, as a
+        # second hunt or a `record` into the same folder could. rr refuses it; it is not ours.
+        shim_dir = os.path.join(self.workdir, "shim-bin")
+        os.makedirs(shim_dir, exist_ok=True)
+        shim = os.path.join(shim_dir, "rr")
+        with open(shim, "w") as f:
+            f.write('#!/bin/sh\nprev=""\nfor a in "$@"; do\n'
+                    '  if [ "$prev" = "-o" ]; then mkdir -p "$a" && echo theirs > "$a/theirs"; fi\n'
+                    '  prev="$a"\ndone\nexec %s "$@"\n' % shutil.which("rr"))
+        os.chmod(shim, 0o755)
+        ok = self.script("shimmed.py", "print('fine')\n")
+        out = os.path.join(self.workdir, "shimmed")
+        proc = pyreplay("hunt", "--tries", "3", "--no-deep", "-o", out, "--", PYTHON, ok,
+                        env={"PATH": shim_dir + os.pathsep + os.environ["PATH"]})
+        self.assertEqual(proc.returncode, 3, proc.stdout + proc.stderr)
+        self.assertRegex(proc.stderr, r"pyreplay: error: stopped the hunt: recording try 1 failed: "
+                                      r"rr refused to record: its trace folder \S+ was made by "
+                                      r"someone else .*left alone")
+        self.assertIn("0 other traces deleted", proc.stdout)
+        theirs = [os.path.join(root, "theirs") for root, _, files in os.walk(out)
+                  if "theirs" in files]
+        self.assertEqual(len(theirs), 1, list(os.walk(out)))
+        with open(theirs[0]) as f:
+            self.assertEqual(f.read(), "theirs\n")
+        self.assertFalse([n for n in os.listdir(out) if n.startswith("shimmed-")])
+
+    def test_no_rr_on_path_is_an_environment_error(self):
+        ok = self.script("no-rr.py", "print('fine')\n")
+        empty = os.path.join(self.workdir, "empty-bin")
+        os.makedirs(empty, exist_ok=True)
+        out = os.path.join(self.workdir, "no-rr")
+        proc = pyreplay("hunt", "--tries", "3", "-o", out, "--", PYTHON, ok, env={"PATH": empty})
+        self.assertEqual(proc.returncode, 3, proc.stdout + proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, proc.stderr)
+        self.assertRegex(lines[0], r"^pyreplay: error: rr is not installed or not on PATH; "
+                                   r"install it with `sudo apt-get install rr`")
+        self.assertEqual(proc.stdout, "")
+        help_text = pyreplay("hunt", "--help").stdout
+        self.assertRegex(help_text, r"3 this machine stopped the hunt with nothing caught "
+                                    r"\(rr missing or failing, disk full\)")
 
     def assertUsageError(self, args, pattern):
         proc = pyreplay("hunt", *args)

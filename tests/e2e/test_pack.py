@@ -18,7 +18,7 @@ import subprocess
 import tarfile
 import unittest
 
-from harness import TempDirTestCase, pyreplay, session_line
+from harness import PYREPLAY, TempDirTestCase, pyreplay, session_line
 
 
 def tree(folder):
@@ -215,7 +215,78 @@ class PackTest(TempDirTestCase):
             self.assertTrue(f.read() == self.pack_bytes, "packing twice gave different bytes")
         os.remove(again)
 
+    def test_info_json_describes_the_pack(self):
+        info = json.loads(self.alice.run("info", self.pack, "--json").stdout)
+        self.assertEqual(info["pack"], self.pack)
+        self.assertEqual(info["format"], 1)
+        self.assertEqual(info["trace_name"], "threads")
+        self.assertTrue(info["created_by"].startswith("pyreplay"), info["created_by"])
+        self.assertEqual(info["pack_bytes"], len(self.pack_bytes))
+        self.assertTrue(info["verified"])
+        self.assertEqual(info["unpacked_bytes"], sum(f["size"] for f in info["files"]))
+        self.assertGreater(info["unpacked_bytes"], info["pack_bytes"])
+        kinds = {f["path"]: f["kind"] for f in info["files"]}
+        self.assertEqual(kinds["version"], "trace")
+        self.assertEqual(kinds["pyreplay/meta.json"], "sidecar")
+        self.assertTrue(any(k == "debug" for k in kinds.values()), kinds)
+        self.assertTrue(any(a.endswith("threads.py") for a in info["recording"]["command"]))
+        trace_info = json.loads(self.alice.run("info", self.a_trace, "--json").stdout)
+        self.assertEqual(info["recording"]["rr_version"], trace_info["rr_version"])
+        self.assertEqual(info["recording"]["command"], trace_info["command"])
+        self.assertEqual(sorted((m["name"], m["author"]) for m in info["marks"]),
+                         [("a-first", "alice"), ("a-print", "alice")])
+        self.assertIn("verified:  every byte", self.alice.run("info", self.pack).stdout)
+
+    def test_progress_bar_only_on_a_terminal(self):
+        # (Before the story test, which changes Alice's marks and so her pack's bytes.)
+        import pty
+        env = dict(os.environ, NO_COLOR="1", **self.alice.env)
+        on_tty = os.path.join(self.alice.dir, "tty.pyrtrace")
+        master, slave = pty.openpty()
+        proc = subprocess.Popen([PYREPLAY, "pack", self.a_trace, "-o", on_tty], stdin=slave,
+                                stdout=slave, stderr=slave, env=env, cwd=self.alice.dir)
+        os.close(slave)
+        screen = b""
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the pack command closed its terminal
+                break
+            if not data:
+                break
+            screen += data
+        os.close(master)
+        self.assertEqual(proc.wait(timeout=300), 0, screen)
+        self.assertRegex(screen, rb"\r\x1b\[Kpacking \[#* *\] +\d+%")
+        piped = os.path.join(self.alice.dir, "piped.pyrtrace")
+        out = self.alice.run("pack", self.a_trace, "-o", piped)
+        self.assertNotIn("packing [", out.stderr + out.stdout)
+        self.assertNotIn("\r", out.stderr + out.stdout)
+        for path in (on_tty, piped):
+            with open(path, "rb") as f:
+                self.assertTrue(f.read() == self.pack_bytes, "%s differs" % path)
+            os.remove(path)
+
     # --- bad packs ---------------------------------------------------------------------------
+
+    def test_damaged_pack_is_refused_by_merge_and_info(self):
+        data = bytearray(self.pack_bytes)
+        data[3000] ^= 0x20  # past the manifest, meta and marks: only the closing digest tells
+        path = self.write("flip-3000-merge.pyrtrace", bytes(data))
+        before = self.alice.marks(self.a_trace)
+        for args in (["marks", self.a_trace, "merge", path], ["info", path],
+                     ["info", path, "--json"]):
+            with self.subTest(args=args[0]):
+                proc = self.alice.run(*args, check=False)
+                self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+                lines = proc.stderr.strip().splitlines()
+                self.assertEqual(len(lines), 1, proc.stderr)
+                self.assertRegex(lines[0], r"^pyreplay: error: %s is damaged or was tampered "
+                                           r"with: " % re.escape(path))
+                self.assertEqual(proc.stdout, "")
+        self.assertEqual(self.alice.marks(self.a_trace), before)
+        os.remove(path)
+
 
     def rejected(self, pack, expect, target_name="out"):
         """Unpacks `pack` into a fresh folder; asserts one error line naming `expect` and that
@@ -354,6 +425,18 @@ class PackTest(TempDirTestCase):
         finally:
             os.rename(bundle + ".hidden", bundle)
         shutil.rmtree(target)
+
+
+class MarksExchangeUsageTest(unittest.TestCase):
+    """The usage lines of `marks TRACE merge|export|import` name the parent's TRACE."""
+
+    def test_usage_lines_name_the_trace(self):
+        for op, rest in (("merge", "[OPTIONS] SOURCE"), ("export", "[OPTIONS]"),
+                         ("import", "[OPTIONS] FILE")):
+            with self.subTest(op):
+                proc = pyreplay("marks", "some-trace", op, "--help")
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                self.assertIn("Usage: pyreplay marks TRACE %s %s\n" % (op, rest), proc.stdout)
 
 
 if __name__ == "__main__":
