@@ -350,23 +350,28 @@ class Builder {
     if (query.number != number || rax != 0) return absl::OkStatus();
     auto state = sockets_.find(FdKey(query.pid, query.fd));
     if (state == sockets_.end()) return absl::OkStatus();
-    ASSIGN_OR_RETURN(SocketAddress answer, KernelPeer(frame, query.buffers));
-    if (!answer.known()) return absl::OkStatus();
-    answer.source = AddressSource::kInferred;
-    auto fill = [&](int64_t owner, bool remote) {
+    std::vector<SocketAddress*> unknown;
+    auto want = [&](int64_t owner, bool remote) {
       if (owner < 0) return;
       SocketAddress& address =
           remote ? socket_entries_[owner].remote : socket_entries_[owner].local;
-      if (!address.known()) address = answer;
+      if (!address.known()) unknown.push_back(&address);
     };
     if (number == kSysGetpeername) {
-      fill(state->second.connect_entry, true);
+      want(state->second.connect_entry, true);
     } else {
       for (int64_t owner : {state->second.bind_entry, state->second.listen_entry,
                             state->second.connect_entry, state->second.accept_entry}) {
-        fill(owner, false);
+        want(owner, false);
       }
     }
+    // Programs ask often (CPython's repr of a socket does): read the data stream only when the
+    // answer tells something new, so a TCP trace decompresses none of it.
+    if (unknown.empty()) return absl::OkStatus();
+    ASSIGN_OR_RETURN(SocketAddress answer, KernelPeer(frame, query.buffers));
+    if (!answer.known()) return absl::OkStatus();
+    answer.source = AddressSource::kInferred;
+    for (SocketAddress* address : unknown) *address = answer;
     return absl::OkStatus();
   }
 
