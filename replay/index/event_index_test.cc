@@ -432,6 +432,54 @@ TEST_F(EventIndexTest, TcpAcceptWithoutSocketAddrsDecodesTheKernelsAddress) {
   EXPECT_EQ(peers, (std::vector<std::string>{"127.0.0.1:40000", "[::1]:40001", ""}));
 }
 
+TEST_F(EventIndexTest, AcceptPeersWithHolesAndWritesInEitherOrder) {
+  TestTraceWriter w;
+  w.Syscall(10, 41, true, {1, 1, 0});
+  w.Syscall(10, 41, false, {}, 3);
+  // A sockaddr_storage sized buffer whose tail rr stored as a hole (zeros, not in the stream),
+  // and a hole inside the path's zero padding: the peer is read around them.
+  std::string peer = SockaddrUn("/tmp/peer.sock");
+  std::string storage = peer + std::string(128 - peer.size(), '\0');
+  w.Syscall(10, 43, true, {3, 0x7000, 0x7100});
+  w.MemWrite(0x6000, std::string(300, 'x'), {{20, 200}});  // another write of the same frame
+  w.MemWrite(0x7100, U32(static_cast<uint32_t>(peer.size())));
+  w.MemWrite(0x7000, storage, {{peer.size() + 2, 10}, {64, 64}});
+  w.Syscall(10, 43, false, {}, 4);
+  // rr recorded the address before the length: both are still read, in stream order.
+  std::string second = SockaddrUn("/tmp/other.sock");
+  w.Syscall(10, 288, true, {3, 0x7000, 0x7100});
+  w.MemWrite(0x7000, second + "trailing bytes the length leaves out");
+  w.MemWrite(0x7100, U32(static_cast<uint32_t>(second.size())));
+  w.Syscall(10, 288, false, {}, 5);
+  // No addrlen write at all: the sockaddr's own NUL ends the path.
+  w.Syscall(10, 43, true, {3, 0x7000, 0x7100});
+  w.MemWrite(0x7000, SockaddrUn("/tmp/third"));
+  w.Syscall(10, 43, false, {}, 6);
+  absl::StatusOr<EventIndex> index = BuildIndex(Trace("t", w));
+  ASSERT_TRUE(index.ok()) << index.status();
+  std::vector<std::string> peers;
+  for (const IndexEntry& e : index->entries) {
+    if (e.kind != EventKind::kAccept) continue;
+    peers.push_back(e.remote.text);
+    EXPECT_EQ(e.remote.source, AddressSource::kSyscall);
+  }
+  EXPECT_EQ(peers, (std::vector<std::string>{"/tmp/peer.sock", "/tmp/other.sock", "/tmp/third"}));
+}
+
+TEST_F(EventIndexTest, HolesLargerThanTheirWriteAreDataLossNamingTheEventsFile) {
+  TestTraceWriter w;
+  w.Syscall(10, 41, true, {1, 1, 0});
+  w.MemWrite(0x6000, std::string(10, 'x'), {{0, 10}});
+  w.SetLastWriteSize(9);  // a 10-byte hole in a 9-byte write
+  w.Syscall(10, 41, false, {}, 3);
+  std::string dir = Trace("t", w);
+  absl::StatusOr<EventIndex> index = BuildIndex(dir);
+  ASSERT_EQ(index.status().code(), absl::StatusCode::kDataLoss) << index.status();
+  EXPECT_NE(index.status().message().find(dir + "/events"), std::string::npos) << index.status();
+  EXPECT_NE(index.status().message().find("holes exceed its size"), std::string::npos)
+      << index.status();
+}
+
 TEST_F(EventIndexTest, GetpeernameFramesFillTheConnectsTarget) {
   TestTraceWriter w;
   w.Syscall(20, 41, true, {1, 1, 0});
@@ -453,23 +501,6 @@ TEST_F(EventIndexTest, GetpeernameFramesFillTheConnectsTarget) {
   EXPECT_EQ(connect->remote.text, "/run/app.sock");
   EXPECT_TRUE(connect->remote.inferred());
   EXPECT_EQ(index->entries.size(), 2u);  // getpeername itself is not an indexed event
-}
-
-TEST(SocketAddressTest, DecodesKernelLayouts) {
-  EXPECT_EQ(DecodeSockaddr(SockaddrIn(kLoopback, 8765), 16, AddressSource::kDeep).text,
-            "127.0.0.1:8765");
-  EXPECT_EQ(DecodeSockaddr(SockaddrIn(kLoopback, 8765), 8, AddressSource::kDeep).text, "");
-  EXPECT_EQ(DecodeSockaddr(SockaddrUn("/a/b"), 7, AddressSource::kDeep).text, "/a/b");
-  // A program's own length for a path leaves out the NUL (CPython does).
-  std::string path = SockaddrUn("/a/b");
-  EXPECT_EQ(DecodeSockaddr(path.substr(0, 6), 6, AddressSource::kDeep).text, "/a/b");
-  EXPECT_EQ(DecodeSockaddr(SockaddrUn(""), 2, AddressSource::kDeep).text, "(unnamed)");
-  EXPECT_EQ(DecodeSockaddr(SockaddrUn(std::string("\0x\x01y", 4)), 6, AddressSource::kDeep).text,
-            "@x\\x01y");
-  EXPECT_EQ(DecodeSockaddr(std::string("\x11\x00xx", 4), 4, AddressSource::kDeep).text, "");
-  EXPECT_EQ(DecodeSockaddr(SockaddrIn(kLoopback, 1), 16, AddressSource::kDeep).source,
-            AddressSource::kDeep);
-  EXPECT_EQ(AddressSourceName(AddressSource::kSyscall), "syscall");
 }
 
 // RunAsNobody runs `f` in a child process with uid/gid 65534, so permissions apply even when the

@@ -82,6 +82,10 @@ class TestTraceWriter {
     writes_.push_back({addr, bytes.size(), std::move(holes), tid});
   }
 
+  // SetLastWriteSize overrides the size recorded for the last queued MemWrite (not its bytes):
+  // a corrupt frame, e.g. one whose holes exceed its size.
+  void SetLastWriteSize(uint64_t size) { writes_.back().size = size; }
+
   // Syscall adds a syscall frame; `args` fill rdi, rsi, rdx; `rax` the result.
   void Syscall(int32_t tid, int number, bool entering, std::vector<uint64_t> args = {},
                int64_t rax = 0, const std::string& local = "", const std::string& remote = "") {
