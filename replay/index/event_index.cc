@@ -961,7 +961,9 @@ bool NeedsDeepPass(const EventIndex& index, const IndexEntry& e, bool remote) {
     case EventKind::kListen:
       return !remote && !e.local.known();
     case EventKind::kConnect:
-      return remote && !e.remote.known();
+      // A Unix socket connecting from an unknown address was bound first (an unbound one is
+      // "(unnamed)"): its address is in that bind's argument.
+      return remote ? !e.remote.known() : !e.local.known() && e.family == AF_UNIX;
     case EventKind::kAccept:
       return !remote && e.ok() && !e.local.known();
     default:

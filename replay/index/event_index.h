@@ -178,8 +178,8 @@ absl::StatusOr<EventIndex> LoadOrBuildIndex(const std::string& trace_dir,
 void PairConnections(EventIndex* index);
 
 // NeedsDeepPass is true for an address that the trace does not hold but the call's own argument
-// does, so the deep pass can read it: a bind's or listen's local address, a connect's target, an
-// accept's local (the listener's bound) address.
+// does, so the deep pass can read it: a bind's or listen's local address, a connect's target, a
+// bound Unix socket's connect's local address, an accept's local (the listener's bound) address.
 bool NeedsDeepPass(const EventIndex& index, const IndexEntry& entry, bool remote);
 
 // kDeepAddressHint is what the events output shows for such an address.

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "replay/index/index_report.h"
@@ -321,6 +322,11 @@ TEST_F(EventIndexTest, UnixAcceptPeersComeFromTheDataStream) {
   EXPECT_EQ(DescribeEntry(*index, *connects[1]),
             "(unnamed) (inferred) -> (address: pyreplay index --deep) fd 5 ok");
   EXPECT_EQ(connects[0]->opened_at, binds[1]->opened_at);
+  EXPECT_TRUE(NeedsDeepPass(*index, *connects[0], false));
+  EXPECT_FALSE(NeedsDeepPass(*index, *connects[1], false));
+  EXPECT_TRUE(absl::StartsWith(DescribeEntry(*index, *connects[0]),
+                               "(address: pyreplay index --deep) -> "))
+      << DescribeEntry(*index, *connects[0]);
   EXPECT_EQ(DescribeEntry(*index, *binds[0]), "(address: pyreplay index --deep) fd 3 ok");
   nlohmann::json j = EntryJson(*index, *accepts[0]);
   EXPECT_EQ(j["remote"]["source"], "syscall");

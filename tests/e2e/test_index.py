@@ -359,6 +359,10 @@ class SocketKindsTest(harness.TempDirTestCase):
             self.assertEqual(e["remote"]["source"], "inferred")  # from getpeername's frame
             if not c["local"]:
                 self.assertEqual(e["local"]["address"], "(unnamed)")
+            else:  # bound first: its address is in bind's argument
+                self.assertIsNone(e["local"])
+                self.assertTrue(e["details"].startswith("(address: pyreplay index --deep) -> "),
+                                e)
 
     def test_refused_connect_has_its_errno_and_says_how_to_get_its_target(self):
         r = self.rec.truth["refused"][0]
