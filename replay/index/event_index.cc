@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 #include <map>
 
 #include <capnp/message.h>
@@ -116,18 +117,23 @@ absl::string_view AsView(const capnp::Data::Reader& data) {
 }
 
 // StoredBytes is how many bytes of the data stream a memWrite occupies: its size without its
-// holes (TraceStream.cc, read_raw_data_for_frame_with_holes).
-absl::StatusOr<uint64_t> StoredBytes(rr::MemWrite::Reader write, uint64_t event) {
-  uint64_t stored = write.getSize();
+// holes (TraceStream.cc, read_raw_data_for_frame_with_holes). False when the holes exceed the
+// size (a corrupt frame); HolesError says so. It runs for every write of every frame, so it
+// builds no status on the way.
+bool StoredBytes(rr::MemWrite::Reader write, uint64_t* stored) {
+  *stored = write.getSize();
+  if (!write.hasHoles()) return true;
   for (auto hole : write.getHoles()) {
-    if (hole.getSize() > stored) {
-      return absl::DataLossError(absl::StrCat(
-          "frame ", event, ": a memory write's holes exceed its size (", write.getSize(),
-          " bytes at 0x", absl::Hex(write.getAddr()), ")"));
-    }
-    stored -= hole.getSize();
+    if (hole.getSize() > *stored) return false;
+    *stored -= hole.getSize();
   }
-  return stored;
+  return true;
+}
+
+absl::Status HolesError(const std::string& path, rr::MemWrite::Reader write, uint64_t event) {
+  return absl::DataLossError(absl::StrCat(
+      path, ": frame ", event, ": a memory write's holes exceed its size (", write.getSize(),
+      " bytes at 0x", absl::Hex(write.getAddr()), ")"));
 }
 
 // FrameWrites is one frame's memWrites and the data stream offset of the first one's bytes.
@@ -149,7 +155,10 @@ class TraceData {
   absl::StatusOr<std::string> Read(const FrameWrites& frame, size_t index, size_t limit) {
     uint64_t offset = frame.data_offset;
     for (size_t i = 0; i < index; ++i) {
-      ASSIGN_OR_RETURN(uint64_t stored, StoredBytes(frame.writes[i], frame.event));
+      uint64_t stored = 0;
+      if (!StoredBytes(frame.writes[i], &stored)) {
+        return HolesError("events", frame.writes[i], frame.event);  // BuildIndex checked it
+      }
       offset += stored;
     }
     rr::MemWrite::Reader write = frame.writes[index];
@@ -407,14 +416,35 @@ class Builder {
       exit.kind = EventKind::kProcessExit;
       exit_entries_.push_back(exit);
     }
+    // Each list is in event order already (socket calls by their entering frame, task events as
+    // the tasks stream gives them), so the few task entries are merged into the socket calls in
+    // place, not sorted with them into a copy. At one event, task events come before process
+    // exits, and those before socket calls.
+    auto rank = [](EventKind kind) {
+      if (kind == EventKind::kProcessExit) return 1;
+      return kind == EventKind::kSocket || kind == EventKind::kBind ||
+                     kind == EventKind::kListen || kind == EventKind::kConnect ||
+                     kind == EventKind::kAccept
+                 ? 2
+                 : 0;
+    };
+    auto in_order = [&](const IndexEntry& a, const IndexEntry& b) {
+      return a.event != b.event ? a.event < b.event : rank(a.kind) < rank(b.kind);
+    };
     std::vector<IndexEntry>& all = index_.entries;
-    all.reserve(task_entries_.size() + exit_entries_.size() + socket_entries_.size());
-    for (auto* list : {&task_entries_, &exit_entries_, &socket_entries_}) {
+    all = std::move(socket_entries_);
+    const size_t socket_count = all.size();
+    for (auto* list : {&task_entries_, &exit_entries_}) {
       for (IndexEntry& e : *list) all.push_back(std::move(e));
+      list->clear();
     }
-    std::stable_sort(all.begin(), all.end(), [](const IndexEntry& a, const IndexEntry& b) {
-      return a.event < b.event;
-    });
+    if (!std::is_sorted(all.begin(), all.begin() + socket_count, in_order)) {
+      std::stable_sort(all.begin(), all.begin() + socket_count, in_order);
+    }
+    if (!std::is_sorted(all.begin() + socket_count, all.end(), in_order)) {
+      std::stable_sort(all.begin() + socket_count, all.end(), in_order);
+    }
+    std::inplace_merge(all.begin(), all.begin() + socket_count, all.end(), in_order);
     PairConnections(&index_);
     return absl::OkStatus();
   }
@@ -759,11 +789,9 @@ absl::StatusOr<EventIndex> BuildIndex(const std::string& trace_dir,
       RETURN_IF_ERROR(builder.ApplyTasksUpTo(event, time));
       const FrameWrites writes{frame.getMemWrites(), data_offset, event};
       for (rr::MemWrite::Reader write : writes.writes) {
-        absl::StatusOr<uint64_t> stored = StoredBytes(write, event);
-        if (!stored.ok()) {
-          return absl::DataLossError(absl::StrCat(events->path(), ": ", stored.status().message()));
-        }
-        frame_data += *stored;
+        uint64_t stored = 0;
+        if (!StoredBytes(write, &stored)) return HolesError(events->path(), write, event);
+        frame_data += stored;
       }
       rr::Frame::Event::Reader ev = frame.getEvent();
       if (ev.which() != rr::Frame::Event::SYSCALL) return absl::OkStatus();
@@ -867,7 +895,10 @@ absl::Status WriteIndex(const std::string& trace_dir, const EventIndex& index) {
     auto cmdline = processes[i].initCmdline(p.cmdline.size());
     for (size_t j = 0; j < p.cmdline.size(); ++j) cmdline.set(j, p.cmdline[j]);
   }
-  kj::VectorOutputStream output;
+  // Sized up front for the worst case (packing adds at most 2 bytes per 16), so the buffer
+  // never regrows and copies; only the pages written are touched.
+  const size_t unpacked = capnp::computeSerializedSizeInWords(message) * sizeof(capnp::word);
+  kj::VectorOutputStream output(unpacked + unpacked / 8 + 64);
   capnp::writePackedMessage(output, message);
   auto bytes = output.getArray();
   return WriteFileAtomically(
