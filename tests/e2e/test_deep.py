@@ -121,9 +121,12 @@ class DeepIndexTest(TempDirTestCase):
                                                  check=True).stdout)["uuid"])
         with open(version_file, "rb") as f:
             original = f.read()
-        at = original.index(uuid[:8])
+        # The header is packed: a word's zero bytes are left out, its other bytes stay in order.
+        # So look for the nonzero bytes of the uuid's first word, and keep the flipped one nonzero.
+        word = max((bytes(b for b in uuid[i:i + 8] if b) for i in (0, 8)), key=len)
+        at = original.index(word, original.index(b"\n") + 1)
         changed = bytearray(original)
-        changed[at] = changed[at] ^ 0x01 or 0x01
+        changed[at] ^= 0x01 if changed[at] != 0x01 else 0x02
         try:
             with open(version_file, "wb") as f:
                 f.write(changed)
