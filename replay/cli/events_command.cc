@@ -28,10 +28,12 @@ int RunEvents(const EventsOptions& options) {
   filter.to = options.to;
   absl::StatusOr<EventIndex> index = LoadOrBuildIndex(options.trace);
   if (!index.ok()) return ReportError(index.status());
-  std::vector<size_t> selected = FilterEvents(*index, filter);
-  // With a deep index (`pyreplay index --deep`): Python locations and thread names.
+  // With a deep index (`pyreplay index --deep`): Python locations, thread names, and the
+  // addresses only the calls' arguments hold.
   absl::StatusOr<DeepIndex> deep = LoadFreshDeepIndex(options.trace, *index);
   if (!deep.ok() && !absl::IsNotFound(deep.status())) PrintNote(std::string(deep.status().message()));
+  if (deep.ok()) ApplyDeepAddresses(*deep, &*index);
+  std::vector<size_t> selected = FilterEvents(*index, filter);
   if (options.json) {
     nlohmann::json events = EventsJson(*index, selected);
     if (deep.ok()) AddDeepToEventsJson(*index, selected, *deep, &events);

@@ -17,6 +17,7 @@ struct DeepEntry {
   tid @1 :Int32;             # the acting thread (for thread/fork: the creating one)
   stopEvent @2 :UInt64;      # `when` at the stop where the stack was read
   stack @3 :List(DeepFrame); # innermost first
+  sockaddr @4 :Data;         # bind/connect: the sockaddr argument as passed (addrlen bytes)
 }
 
 struct ThreadName {

@@ -17,7 +17,8 @@
 namespace pyreplay {
 namespace {
 
-constexpr uint32_t kDeepFormatVersion = 1;
+// 2: entries carry the sockaddr argument of bind and connect.
+constexpr uint32_t kDeepFormatVersion = 2;
 
 std::string Basename(const std::string& path) {
   size_t slash = path.rfind('/');
@@ -60,6 +61,8 @@ absl::Status WriteDeepIndex(const std::string& trace_dir, const DeepIndex& deep)
     entries[i].setEvent(e.event);
     entries[i].setTid(e.tid);
     entries[i].setStopEvent(e.stop_event);
+    entries[i].setSockaddr(capnp::Data::Reader(
+        reinterpret_cast<const kj::byte*>(e.sockaddr.data()), e.sockaddr.size()));
     auto stack = entries[i].initStack(e.stack.size());
     for (size_t j = 0; j < e.stack.size(); ++j) {
       stack[j].setFile(e.stack[j].file);
@@ -104,6 +107,9 @@ absl::StatusOr<DeepIndex> LoadDeepIndex(const std::string& trace_dir) {
       entry.event = e.getEvent();
       entry.tid = e.getTid();
       entry.stop_event = e.getStopEvent();
+      auto sockaddr = e.getSockaddr();
+      entry.sockaddr.assign(reinterpret_cast<const char*>(sockaddr.begin()),
+                            std::min<size_t>(sockaddr.size(), 128));
       for (auto f : e.getStack()) {
         entry.stack.push_back(DeepFrame{f.getFile(), f.getLine(), f.getFunction()});
       }
@@ -203,6 +209,7 @@ DeepIndex AssembleDeepIndex(const EventIndex& index, const std::vector<DeepStop>
     entry.tid = stop.tid;
     entry.stop_event = stop.when;
     entry.stack = stop.stack;
+    entry.sockaddr = stop.sockaddr;
     if (!stop.child_name.empty()) child_names[entry.event] = stop.child_name;
     found[entry.event] = std::move(entry);  // a later stop for the same entry wins
   }
@@ -220,6 +227,42 @@ DeepIndex AssembleDeepIndex(const EventIndex& index, const std::vector<DeepStop>
                      thread_names.end());
   deep.thread_names = std::move(thread_names);
   return deep;
+}
+
+void ApplyDeepAddresses(const DeepIndex& deep, EventIndex* index) {
+  // The call's own argument beats an inference, never rr's record of the call.
+  auto take = [](SocketAddress& address, const SocketAddress& found) {
+    if (!found.known()) return;
+    if (address.known() && !address.inferred()) return;
+    address = found;
+  };
+  // opened_at -> the socket's bind: its event and address. A socket is bound at most once.
+  std::map<uint64_t, std::pair<uint64_t, SocketAddress>> bound;
+  for (IndexEntry& e : index->entries) {
+    if (e.kind != EventKind::kBind && e.kind != EventKind::kConnect) continue;
+    const DeepEntry* d = deep.Find(e.event);
+    if (d == nullptr || d->sockaddr.empty()) continue;
+    SocketAddress found = DecodeSockaddr(d->sockaddr, d->sockaddr.size(), AddressSource::kDeep);
+    take(e.kind == EventKind::kBind ? e.local : e.remote, found);
+  }
+  for (const IndexEntry& e : index->entries) {
+    if (e.kind == EventKind::kBind && e.ok() && e.opened_at != 0 && e.local.known()) {
+      bound[e.opened_at] = {e.event, e.local};
+    }
+  }
+  for (IndexEntry& e : index->entries) {
+    if (e.opened_at == 0 || e.local.known()) continue;
+    if (e.kind != EventKind::kListen && e.kind != EventKind::kAccept &&
+        e.kind != EventKind::kConnect) {
+      continue;
+    }
+    auto it = bound.find(e.opened_at);
+    if (it == bound.end() || it->second.first > e.event) continue;  // bound only later
+    e.local = it->second.second;
+    e.local.source = AddressSource::kInferred;
+  }
+  index->deep_addresses = true;
+  PairConnections(index);
 }
 
 }  // namespace pyreplay

@@ -2,7 +2,9 @@
 //
 // The deep index comes from one replay pass (deep_builder.h). For every indexed event the pass
 // could stop at, it keeps the Python stack (file, line, function per frame) of the acting thread,
-// and the Python names of the threads (threading.Thread.name). It lives in
+// and the Python names of the threads (threading.Thread.name). For bind and connect it also keeps
+// the sockaddr the program passed: rr never stores a call's input, so for a Unix socket, a
+// refused TCP connect or a UDP connect nothing else tells the address (ApplyDeepAddresses). It lives in
 // `<trace>/pyreplay/deep` (Cap'n Proto, schema deep_index.capnp) beside the event index, and
 // carries that index's uuid and stream stamps: when the index goes stale, so does it.
 //
@@ -10,6 +12,7 @@
 //   absl::StatusOr<DeepIndex> deep = LoadFreshDeepIndex(trace, index);   // NotFound: none yet
 //   if (deep.ok()) {
 //     if (const DeepEntry* e = deep->Find(entry.event)) printf("%s\n", PythonLocation(*e).c_str());
+//     ApplyDeepAddresses(*deep, &index);   // Unix paths, refused and UDP connects' targets
 //   }
 #ifndef PYREPLAY_REPLAY_DEEP_INDEX_DEEP_INDEX_H_
 #define PYREPLAY_REPLAY_DEEP_INDEX_DEEP_INDEX_H_
@@ -37,6 +40,8 @@ struct DeepEntry {
   int32_t tid = 0;          // the acting thread
   uint64_t stop_event = 0;  // `when` at the stop that read the stack (<= event)
   std::vector<DeepFrame> stack;  // innermost first; empty: no Python frames
+  // bind/connect: the sockaddr argument's bytes (addrlen of them, at most 128); empty: none read.
+  std::string sockaddr;
 };
 
 // DeepIndex is the whole deep index of one trace.
@@ -90,6 +95,8 @@ struct DeepStop {
   std::vector<DeepFrame> stack;
   // For a thread-create stop inside threading's Thread.start(): the new thread's name.
   std::string child_name;
+  // For a bind or connect stop: the bytes of its sockaddr argument (rsi, rdx of them).
+  std::string sockaddr;
 };
 
 // AssembleDeepIndex matches stops to index entries: a stop of thread T for kind K at `when` W
@@ -98,6 +105,14 @@ struct DeepStop {
 // child_name names the entry's new thread when the pass never saw that thread running.
 DeepIndex AssembleDeepIndex(const EventIndex& index, const std::vector<DeepStop>& stops,
                             std::vector<std::pair<int32_t, std::string>> thread_names);
+
+// ApplyDeepAddresses merges the addresses the deep pass read into `index`: each bind's local and
+// each connect's target address from its own argument (source "deep"; it replaces unknown and
+// inferred ones, never rr's own record). A socket's bound address then fills, as inferred, the
+// unknown local address of its listen, of the accepts on it and of its connect (calls on one
+// socket share `opened_at`). Connections not yet paired are paired again (PairConnections), so
+// a Unix connect meets the accept on the listener bound to its path. Sets deep_addresses.
+void ApplyDeepAddresses(const DeepIndex& deep, EventIndex* index);
 
 }  // namespace pyreplay
 

@@ -76,6 +76,85 @@ TEST(DeepIndexTest, AssembleMatchesStopsToTheActingThreadsNextEntry) {
   EXPECT_EQ(deep.stops, 6u);
 }
 
+// Sockaddr is a sockaddr_un of `path` as CPython passes it to bind and connect (no NUL counted).
+std::string SockaddrUnArg(const std::string& path) { return std::string("\x01\x00", 2) + path; }
+
+// A Unix server (tid 100: socket 10, bind 12, listen 14, accepts 30 and 40 on fd 3) and two
+// clients (tids 101, 102), the first bound to a path of its own, and a refused TCP connect.
+EventIndex UnixIndex() {
+  auto socket_call = [](EventKind kind, uint64_t event, int32_t tid, uint64_t opened_at) {
+    IndexEntry e = Entry(kind, event, tid);
+    e.exit_event = event + 1;
+    e.finished = true;
+    e.family = 1;
+    e.opened_at = opened_at;
+    e.fd = 3;
+    return e;
+  };
+  EventIndex index = SampleIndex();
+  index.entries.clear();
+  index.entries.push_back(socket_call(EventKind::kBind, 12, 100, 10));
+  index.entries.push_back(socket_call(EventKind::kListen, 14, 100, 10));
+  index.entries.push_back(socket_call(EventKind::kBind, 18, 101, 16));
+  index.entries.push_back(socket_call(EventKind::kConnect, 20, 101, 16));
+  index.entries.push_back(socket_call(EventKind::kConnect, 24, 102, 22));
+  index.entries.back().local = {AddressFamily::kUnix, "(unnamed)", AddressSource::kInferred};
+  IndexEntry refused = socket_call(EventKind::kConnect, 26, 100, 25);
+  refused.family = 2;
+  refused.result = -111;
+  index.entries.push_back(refused);
+  for (uint64_t event : {28, 34}) {
+    IndexEntry accept = socket_call(EventKind::kAccept, event, 100, 10);
+    accept.exit_event = event + 2;
+    accept.result = 4;
+    accept.remote = {AddressFamily::kUnix, event == 28 ? "/tmp/c.sock" : "(unnamed)",
+                     AddressSource::kSyscall};
+    index.entries.push_back(accept);
+  }
+  return index;
+}
+
+TEST(DeepIndexTest, DeepAddressesNameUnixSocketsAndPairTheirConnections) {
+  EventIndex index = UnixIndex();
+  std::vector<DeepStop> stops;
+  auto stop = [&](uint64_t when, int32_t tid, EventKind kind, std::string sockaddr) {
+    DeepStop s = Stop(when, tid, kind, "f", 1);
+    s.sockaddr = std::move(sockaddr);
+    stops.push_back(s);
+  };
+  stop(11, 100, EventKind::kBind, SockaddrUnArg("/tmp/s.sock"));
+  stop(17, 101, EventKind::kBind, SockaddrUnArg("/tmp/c.sock"));
+  stop(19, 101, EventKind::kConnect, SockaddrUnArg("/tmp/s.sock"));
+  stop(23, 102, EventKind::kConnect, SockaddrUnArg("/tmp/s.sock"));
+  std::string in(16, '\0');
+  in[0] = 2, in[2] = 0x1f, in[3] = 0x90, in[4] = 127, in[7] = 1;  // 127.0.0.1:8080
+  stop(25, 100, EventKind::kConnect, in);
+  DeepIndex deep = AssembleDeepIndex(index, stops, {});
+  ASSERT_EQ(deep.Find(26)->sockaddr, in);
+  EXPECT_EQ(DescribeEntry(index, index.entries[5]),
+            "? -> (address: pyreplay index --deep) fd 3 failed: ECONNREFUSED");
+
+  ApplyDeepAddresses(deep, &index);
+  const auto& e = index.entries;
+  EXPECT_TRUE(index.deep_addresses);
+  EXPECT_EQ(e[0].local.text, "/tmp/s.sock");
+  EXPECT_EQ(e[0].local.source, AddressSource::kDeep);
+  EXPECT_EQ(DescribeEntry(index, e[0]), "/tmp/s.sock (deep) fd 3 ok");
+  EXPECT_EQ(e[1].local.text, "/tmp/s.sock");  // listen: the socket's bound path
+  EXPECT_TRUE(e[1].local.inferred());
+  EXPECT_EQ(e[3].local.text, "/tmp/c.sock");  // the bound client's connect
+  EXPECT_EQ(e[3].remote.text, "/tmp/s.sock");
+  EXPECT_EQ(e[4].remote.source, AddressSource::kDeep);
+  EXPECT_EQ(DescribeEntry(index, e[5]), "? -> 127.0.0.1:8080 (deep) fd 3 failed: ECONNREFUSED");
+  // Accepts: the listener's path; each paired with the connect from its peer.
+  EXPECT_EQ(e[6].local.text, "/tmp/s.sock");
+  EXPECT_EQ(e[6].peer, 3);
+  EXPECT_EQ(e[3].peer, 6);
+  EXPECT_EQ(e[7].peer, 4);
+  EXPECT_EQ(e[4].peer, 7);
+  EXPECT_EQ(e[5].peer, -1);
+}
+
 class DeepIndexFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -95,8 +174,20 @@ TEST_F(DeepIndexFileTest, RoundTripsAndGoesStaleWithTheIndex) {
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   ASSERT_EQ(loaded->entries.size(), 1u);
   EXPECT_EQ(loaded->entries[0].stack[0].function, "Client.talk");
+  EXPECT_EQ(loaded->entries[0].sockaddr, "");
+
   EXPECT_EQ(loaded->entries[0].stack[1].line, 80);
   EXPECT_EQ(loaded->ThreadName(100), "MainThread");
+
+  EventIndex unix_index = UnixIndex();
+  DeepStop bind = Stop(11, 100, EventKind::kBind, "serve", 3);
+  bind.sockaddr = SockaddrUnArg("/tmp/s.sock");
+  unix_index.streams = index.streams;
+  ASSERT_TRUE(WriteDeepIndex(dir_.string(), AssembleDeepIndex(unix_index, {bind}, {})).ok());
+  loaded = LoadFreshDeepIndex(dir_.string(), unix_index);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->Find(12)->sockaddr, SockaddrUnArg("/tmp/s.sock"));
+  ASSERT_TRUE(WriteDeepIndex(dir_.string(), deep).ok());
 
   index.streams[0].size += 1;  // the trace changed: the index is rebuilt, the deep index is stale
   absl::Status stale = LoadFreshDeepIndex(dir_.string(), index).status();

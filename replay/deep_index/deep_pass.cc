@@ -23,7 +23,10 @@ namespace pyreplay {
 namespace {
 
 constexpr int kSigTrap = 5;
-constexpr int kRipRegister = 16;  // x86-64's rip in gdb's register numbering
+// x86-64 registers in gdb's numbering.
+constexpr int kRdxRegister = 3, kRsiRegister = 4, kRipRegister = 16;
+// The most of a sockaddr argument the pass keeps: sizeof(struct sockaddr_storage).
+constexpr uint64_t kMaxSockaddr = 128;
 
 // Where the pass stops, and what each stop stands for.
 struct Breakpoints {
@@ -94,7 +97,25 @@ absl::StatusOr<Breakpoints> PlanBreakpoints(const EventIndex& index, const Progr
   return plan;
 }
 
-// ReadPc reads rip of the thread that stopped.
+// ReadRegister reads a 64-bit register of the selected thread.
+absl::StatusOr<uint64_t> ReadRegister(GdbRemote& remote, int number) {
+  ASSIGN_OR_RETURN(std::string reply, remote.Request(absl::StrFormat("p%x", number)));
+  if (reply.size() != 16) {
+    return absl::DataLossError(
+        absl::StrCat("rr did not return register ", number, ": \"", reply, "\""));
+  }
+  uint64_t value = 0;
+  for (int i = 7; i >= 0; --i) {  // little-endian bytes, two hex digits each
+    uint64_t byte = 0;
+    if (!absl::SimpleHexAtoi(reply.substr(2 * i, 2), &byte)) {
+      return absl::DataLossError(absl::StrCat("rr returned a malformed register ", number));
+    }
+    value = value << 8 | byte;
+  }
+  return value;
+}
+
+// ReadPc selects the thread that stopped (for the register reads that follow) and reads its rip.
 absl::StatusOr<uint64_t> ReadPc(GdbRemote& remote, const StopReply& stop) {
   if (stop.pid != 0) {
     ASSIGN_OR_RETURN(std::string selected,
@@ -103,19 +124,23 @@ absl::StatusOr<uint64_t> ReadPc(GdbRemote& remote, const StopReply& stop) {
       return absl::DataLossError(absl::StrCat("rr could not select thread ", stop.tid));
     }
   }
-  ASSIGN_OR_RETURN(std::string reply, remote.Request(absl::StrFormat("p%x", kRipRegister)));
-  if (reply.size() != 16) {
-    return absl::DataLossError(absl::StrCat("rr did not return rip: \"", reply, "\""));
+  return ReadRegister(remote, kRipRegister);
+}
+
+// ReadSockaddrArgument reads the sockaddr a program passes to bind or connect, at the libc
+// function's first instruction: the address in rsi, its length in rdx (System V ABI). rr never
+// records a syscall's inputs, so this is the only place a Unix path, a refused TCP connect's
+// target or a UDP connect's target can be read. Empty when unreadable (a bad pointer is the
+// program's, and makes the syscall fail with EFAULT).
+absl::StatusOr<std::string> ReadSockaddrArgument(GdbRemote& remote) {
+  ASSIGN_OR_RETURN(uint64_t address, ReadRegister(remote, kRsiRegister));
+  ASSIGN_OR_RETURN(uint64_t length, ReadRegister(remote, kRdxRegister));
+  length = std::min<uint64_t>(length & 0xffffffffu, kMaxSockaddr);  // socklen_t is 32 bits
+  std::string bytes(length, '\0');
+  if (address == 0 || length == 0 || !remote.Read(address, bytes.data(), bytes.size())) {
+    return std::string();
   }
-  uint64_t pc = 0;
-  for (int i = 7; i >= 0; --i) {  // little-endian bytes, two hex digits each
-    uint64_t byte = 0;
-    if (!absl::SimpleHexAtoi(reply.substr(2 * i, 2), &byte)) {
-      return absl::DataLossError("rr returned a malformed rip");
-    }
-    pc = pc << 8 | byte;
-  }
-  return pc;
+  return bytes;
 }
 
 std::vector<DeepFrame> ToDeepFrames(const std::vector<PyFrame>& frames) {
@@ -221,6 +246,9 @@ absl::StatusOr<DeepPassResult> RunDeepPass(const std::string& trace_dir, const E
     deep_stop.when = when;
     deep_stop.tid = stop.tid;
     deep_stop.kind = hit->second;
+    if (deep_stop.kind == EventKind::kBind || deep_stop.kind == EventKind::kConnect) {
+      ASSIGN_OR_RETURN(deep_stop.sockaddr, ReadSockaddrArgument(remote));
+    }
     uint64_t interp = 0;
     if (remote.Read(python.interpreters_head, &interp, sizeof(interp)) && interp != 0) {
       // The acting thread's stack; none yet when it has no Python state.

@@ -3,7 +3,8 @@
 // One forward replay under rr's gdb server, spoken to directly (replay/rsp): breakpoints on the
 // libc functions that make the indexed syscalls (rr has no `catch syscall`), addresses computed
 // from libc's symbol table and rr's `mmaps` stream; at each stop, rr's `when`, the stopped thread
-// and its Python stack read by the C++ frame decoder, and the Python names of all threads.
+// and its Python stack read by the C++ frame decoder, and the Python names of all threads; at
+// bind and connect, the sockaddr argument too (rsi, rdx at the function's entry).
 // gdb is needed only once per Python build, to learn CPython's layout (python_layout.h). Without
 // gdb's start-up and symbol loading, the pass costs little more than the replay itself.
 #ifndef PYREPLAY_REPLAY_DEEP_INDEX_DEEP_PASS_H_

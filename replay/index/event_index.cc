@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 #include <map>
 
 #include <capnp/message.h>
@@ -27,18 +28,23 @@
 #include "replay/common/status_macros.h"
 #include "replay/index/index.capnp.h"
 #include "replay/trace/rr_trace.capnp.h"
+#include "replay/trace/raw_data_reader.h"
+#include "replay/trace/task_stream.h"
 #include "replay/trace/trace_reader.h"
 
 namespace pyreplay {
 namespace {
 
 // Bumped whenever what the index holds changes: an index of another format is stale.
-constexpr uint32_t kIndexFormatVersion = 2;
+constexpr uint32_t kIndexFormatVersion = 3;
 
 // x86-64 syscall numbers of the indexed socket calls.
 constexpr int kSysRestart = 219;  // restart_syscall: rr's number for a restarted syscall
 constexpr int kSysSocket = 41, kSysConnect = 42, kSysAccept = 43, kSysBind = 49, kSysListen = 50,
               kSysAccept4 = 288;
+// Not indexed themselves, but what the kernel answered tells a socket's addresses. rr's syscall
+// buffer handles getsockname, so it rarely has a frame; getpeername always has one.
+constexpr int kSysGetsockname = 51, kSysGetpeername = 52;
 
 // Slots (8 bytes each) in the kernel's x86-64 user_regs_struct.
 constexpr size_t kRegRax = 10, kRegRdx = 12, kRegRsi = 13, kRegRdi = 14;
@@ -51,6 +57,10 @@ const char* const kKindNames[kEventKindCount] = {
 bool IsSocketSyscall(int number) {
   return number == kSysSocket || number == kSysConnect || number == kSysAccept ||
          number == kSysBind || number == kSysListen || number == kSysAccept4;
+}
+
+bool IsAddressQuery(int number) {
+  return number == kSysGetsockname || number == kSysGetpeername;
 }
 
 EventKind KindOfSyscall(int number) {
@@ -67,42 +77,6 @@ uint64_t Reg(const capnp::Data::Reader& raw, size_t slot) {
   uint64_t value = 0;
   if (raw.size() >= (slot + 1) * 8) memcpy(&value, raw.begin() + slot * 8, 8);
   return value;
-}
-
-// DecodeRrSockaddr decodes a sockaddr_storage rr stored in socketAddrs. rr 5.6.0 builds these from
-// /proc/net/tcp{,6} (src/util.cc, read_proc_net_socket_addresses): the port is in *host* byte
-// order, and for a remote IPv6 address the four 32-bit words are in reverse order.
-SocketAddress DecodeRrSockaddr(const capnp::Data::Reader& raw, bool remote) {
-  SocketAddress address;
-  if (raw.size() < 2) return address;
-  uint16_t family = 0, port = 0;
-  memcpy(&family, raw.begin(), 2);
-  if (raw.size() >= 4) memcpy(&port, raw.begin() + 2, 2);
-  if (family == AF_INET && raw.size() >= sizeof(sockaddr_in)) {
-    in_addr addr;
-    memcpy(&addr, raw.begin() + 4, 4);
-    char text[INET_ADDRSTRLEN] = {};
-    inet_ntop(AF_INET, &addr, text, sizeof(text));
-    address.family = AddressFamily::kInet;
-    address.text = absl::StrCat(text, ":", port);
-  } else if (family == AF_INET6 && raw.size() >= sizeof(sockaddr_in6)) {
-    uint32_t words[4];
-    memcpy(words, raw.begin() + 8, 16);
-    if (remote) {
-      std::swap(words[0], words[3]);
-      std::swap(words[1], words[2]);
-    }
-    char text[INET6_ADDRSTRLEN] = {};
-    inet_ntop(AF_INET6, words, text, sizeof(text));
-    address.family = AddressFamily::kInet6;
-    address.text = absl::StrCat("[", text, "]:", port);
-  } else if (family == AF_UNIX && raw.size() > 2) {
-    const char* path = reinterpret_cast<const char*>(raw.begin() + 2);
-    size_t n = strnlen(path, std::min<size_t>(raw.size() - 2, sizeof(sockaddr_un::sun_path)));
-    address.family = AddressFamily::kUnix;
-    address.text = n > 0 ? std::string(path, n) : std::string("(unnamed)");
-  }
-  return address;
 }
 
 absl::StatusOr<StreamStamp> Stamp(const std::string& trace_dir, const std::string& name) {
@@ -138,65 +112,95 @@ absl::StatusOr<StreamStamp> Stamp(const std::string& trace_dir, const std::strin
   return stamp;
 }
 
-// TaskRecord is one message of the `tasks` stream, copied out.
-struct TaskRecord {
-  enum Type { kClone, kExec, kExit, kDetach } type = kClone;
-  uint64_t frame_time = 0;
-  int32_t tid = 0;
-  int32_t parent_tid = 0;
-  int32_t flags = 0;
-  int32_t exit_status = 0;
-  std::string file_name;
-  std::vector<std::string> cmdline;
+absl::string_view AsView(const capnp::Data::Reader& data) {
+  return absl::string_view(reinterpret_cast<const char*>(data.begin()), data.size());
+}
+
+// StoredBytes is how many bytes of the data stream a memWrite occupies: its size without its
+// holes (TraceStream.cc, read_raw_data_for_frame_with_holes). False when the holes exceed the
+// size (a corrupt frame); HolesError says so. It runs for every write of every frame, so it
+// builds no status on the way.
+bool StoredBytes(rr::MemWrite::Reader write, uint64_t* stored) {
+  *stored = write.getSize();
+  if (!write.hasHoles()) return true;
+  for (auto hole : write.getHoles()) {
+    if (hole.getSize() > *stored) return false;
+    *stored -= hole.getSize();
+  }
+  return true;
+}
+
+absl::Status HolesError(const std::string& path, rr::MemWrite::Reader write, uint64_t event) {
+  return absl::DataLossError(absl::StrCat(
+      path, ": frame ", event, ": a memory write's holes exceed its size (", write.getSize(),
+      " bytes at 0x", absl::Hex(write.getAddr()), ")"));
+}
+
+// FrameWrites is one frame's memWrites and the data stream offset of the first one's bytes.
+struct FrameWrites {
+  capnp::List<rr::MemWrite>::Reader writes;
+  uint64_t data_offset = 0;
+  uint64_t event = 0;
 };
 
-absl::StatusOr<std::vector<TaskRecord>> ReadTasks(const std::string& trace_dir) {
-  ASSIGN_OR_RETURN(std::unique_ptr<StreamReader> reader, StreamReader::Open(trace_dir, "tasks"));
-  std::vector<TaskRecord> tasks;
-  while (true) {
-    ASSIGN_OR_RETURN(bool more, reader->Next());
-    if (!more) break;
-    RETURN_IF_ERROR(reader->Visit([&]() -> absl::Status {
-      rr::TaskEvent::Reader event = reader->Root<rr::TaskEvent>();
-      TaskRecord record;
-      record.frame_time = static_cast<uint64_t>(std::max<int64_t>(0, event.getFrameTime()));
-      record.tid = event.getTid();
-      switch (event.which()) {
-        case rr::TaskEvent::CLONE:
-          record.type = TaskRecord::kClone;
-          record.parent_tid = event.getClone().getParentTid();
-          record.flags = event.getClone().getFlags();
-          break;
-        case rr::TaskEvent::EXEC: {
-          record.type = TaskRecord::kExec;
-          auto file = event.getExec().getFileName();
-          record.file_name.assign(reinterpret_cast<const char*>(file.begin()), file.size());
-          for (auto arg : event.getExec().getCmdLine()) {
-            record.cmdline.emplace_back(reinterpret_cast<const char*>(arg.begin()), arg.size());
-          }
-          break;
-        }
-        case rr::TaskEvent::EXIT:
-          record.type = TaskRecord::kExit;
-          record.exit_status = event.getExit().getExitStatus();
-          break;
-        default:
-          record.type = TaskRecord::kDetach;
-          break;
+// TraceData reads the bytes of chosen memWrites from the trace's `data` stream, in stream order.
+// The stream is opened at the first read: an index of a trace whose accepts all carry rr's
+// socketAddrs never touches it.
+class TraceData {
+ public:
+  explicit TraceData(std::string trace_dir) : trace_dir_(std::move(trace_dir)) {}
+
+  // Read returns the `index`-th write of `frame` as the tracee's memory held it (holes as
+  // zeros), at most `limit` bytes of it.
+  absl::StatusOr<std::string> Read(const FrameWrites& frame, size_t index, size_t limit) {
+    uint64_t offset = frame.data_offset;
+    for (size_t i = 0; i < index; ++i) {
+      uint64_t stored = 0;
+      if (!StoredBytes(frame.writes[i], &stored)) {
+        return HolesError("events", frame.writes[i], frame.event);  // BuildIndex checked it
       }
-      tasks.push_back(std::move(record));
-      return absl::OkStatus();
-    }));
+      offset += stored;
+    }
+    rr::MemWrite::Reader write = frame.writes[index];
+    const uint64_t size = std::min<uint64_t>(write.getSize(), limit);
+    if (reader_ == nullptr) {
+      ASSIGN_OR_RETURN(reader_, RawDataReader::Open(trace_dir_));
+    }
+    if (offset < reader_->position()) {
+      return absl::InternalError(absl::StrCat(reader_->path(), ": read at stream byte ", offset,
+                                              " after byte ", reader_->position()));
+    }
+    reader_->Skip(offset - reader_->position());
+    std::string bytes(size, '\0');
+    uint64_t at = 0;  // offset in the write
+    for (auto hole : write.getHoles()) {
+      if (at >= size) break;
+      uint64_t hole_at = std::max<uint64_t>(hole.getOffset(), at);
+      uint64_t run = std::min<uint64_t>(hole_at, size) - at;
+      RETURN_IF_ERROR(reader_->Read(bytes.data() + at, run));
+      at = std::min<uint64_t>(hole_at + hole.getSize(), size);  // zeros, not stored
+    }
+    RETURN_IF_ERROR(reader_->Read(bytes.data() + at, size - at));
+    return bytes;
   }
-  return tasks;
-}
+
+  uint64_t chunks_decompressed() const { return reader_ ? reader_->chunks_decompressed() : 0; }
+
+ private:
+  std::string trace_dir_;
+  std::unique_ptr<RawDataReader> reader_;
+};
 
 // SocketState is what the index knows about one open socket fd of one process.
 struct SocketState {
   int32_t family = -1;
   int32_t type = -1;
+  uint64_t opened_at = 0;
+  // Entries (into the builder's socket entries) of the calls made on it, -1 for none.
   int64_t bind_entry = -1;
   int64_t listen_entry = -1;
+  int64_t connect_entry = -1;
+  int64_t accept_entry = -1;  // the accept that made this socket
 };
 
 uint64_t FdKey(int32_t pid, int64_t fd) {
@@ -206,17 +210,16 @@ uint64_t FdKey(int32_t pid, int64_t fd) {
 // Builder holds the state of one index build.
 class Builder {
  public:
-  Builder(EventIndex& index, std::vector<TaskRecord> tasks)
-      : index_(index), tasks_(std::move(tasks)) {
-    std::stable_sort(tasks_.begin(), tasks_.end(), [](const TaskRecord& a, const TaskRecord& b) {
-      return a.frame_time < b.frame_time;
-    });
-  }
+  Builder(EventIndex& index, std::unique_ptr<TaskStream> tasks, const std::string& trace_dir)
+      : index_(index), tasks_(std::move(tasks)), data_(trace_dir) {}
 
   // ApplyTasksUpTo applies every task record with frame_time <= `event`, timed at `time`.
-  void ApplyTasksUpTo(uint64_t event, double time) {
-    while (next_task_ < tasks_.size() && tasks_[next_task_].frame_time <= event) {
-      ApplyTask(tasks_[next_task_++], time);
+  absl::Status ApplyTasksUpTo(uint64_t event, double time) {
+    TaskRecord task;
+    while (true) {
+      ASSIGN_OR_RETURN(bool due, tasks_->NextUpTo(event, &task));
+      if (!due) return absl::OkStatus();
+      ApplyTask(task, time);
     }
   }
 
@@ -242,40 +245,47 @@ class Builder {
       if (it != sockets_.end()) {
         entry.family = it->second.family;
         entry.type = it->second.type;
+        entry.opened_at = it->second.opened_at;
       }
     }
-    (void)kRegRdx;
-    pending_[tid] = socket_entries_.size();
+    // accept's output buffers: rr records them at its exit as memWrites at these addresses (the
+    // entering frame holds the caller's registers, before rr points them at its scratch memory).
+    pending_[tid] = {socket_entries_.size(), rsi, Reg(regs, kRegRdx)};
     socket_entries_.push_back(std::move(entry));
   }
 
-  void OnExiting(uint64_t event, int32_t tid, int number, uint64_t rax,
-                 const rr::Frame::Event::Syscall::Extra::Reader* extra) {
+  absl::Status OnExiting(uint64_t event, int32_t tid, int number, uint64_t rax,
+                         const rr::Frame::Event::Syscall::Extra::Reader* extra,
+                         const FrameWrites& frame) {
     auto it = pending_.find(tid);
-    if (it == pending_.end()) return;
-    IndexEntry& entry = socket_entries_[it->second];
-    size_t entry_index = it->second;
+    if (it == pending_.end()) return absl::OkStatus();
+    const Pending pending = it->second;
     pending_.erase(it);
-    if (entry.syscall != number && number != kSysRestart) return;  // not the exit of that entry
+    IndexEntry& entry = socket_entries_[pending.entry];
+    const size_t entry_index = pending.entry;
+    if (entry.syscall != number && number != kSysRestart) {
+      return absl::OkStatus();  // not the exit of that entry
+    }
     entry.exit_event = event;
     entry.finished = true;
     entry.result = static_cast<int64_t>(rax);
     if (extra != nullptr) {
-      entry.local = DecodeRrSockaddr(extra->getSocketAddrs().getLocalAddr(), /*remote=*/false);
-      entry.remote = DecodeRrSockaddr(extra->getSocketAddrs().getRemoteAddr(), /*remote=*/true);
+      entry.local = DecodeRrSockaddr(AsView(extra->getSocketAddrs().getLocalAddr()), false);
+      entry.remote = DecodeRrSockaddr(AsView(extra->getSocketAddrs().getRemoteAddr()), true);
     }
     if (entry.result <= -512 && entry.result >= -516) {
       // ERESTARTSYS & co: a signal interrupted it and the kernel restarts it; rr records the
       // rest as a restart_syscall pair, which completes this entry (OnRestart).
-      interrupted_[tid] = entry_index;
-      return;
+      interrupted_[tid] = pending;
+      return absl::OkStatus();
     }
-    if (entry.result < 0) return;
+    if (entry.result < 0) return absl::OkStatus();
     switch (entry.kind) {
       case EventKind::kSocket: {
         SocketState state;
         state.family = entry.family;
         state.type = entry.type;
+        state.opened_at = entry.opened_at = entry.event;
         sockets_[FdKey(entry.pid, entry.result)] = state;
         break;
       }
@@ -285,25 +295,93 @@ class Builder {
       case EventKind::kListen:
         sockets_[FdKey(entry.pid, entry.fd)].listen_entry = static_cast<int64_t>(entry_index);
         break;
+      case EventKind::kConnect: {
+        sockets_[FdKey(entry.pid, entry.fd)].connect_entry = static_cast<int64_t>(entry_index);
+        // A Unix socket that was never bound connects from no address at all.
+        auto state = sockets_.find(FdKey(entry.pid, entry.fd));
+        if (entry.family == AF_UNIX && state != sockets_.end() && state->second.bind_entry < 0 &&
+            !entry.local.known()) {
+          entry.local = {AddressFamily::kUnix, "(unnamed)", AddressSource::kInferred};
+        }
+        break;
+      }
       case EventKind::kAccept: {
+        if (!entry.remote.known()) {
+          // rr stored no socketAddrs (not TCP): the peer address is what the kernel wrote into
+          // accept's buffer, in the trace's data stream.
+          ASSIGN_OR_RETURN(entry.remote, KernelPeer(frame, pending));
+        }
         SocketState& listener = sockets_[FdKey(entry.pid, entry.fd)];
         for (int64_t owner : {listener.bind_entry, listener.listen_entry}) {
-          if (owner < 0 || !entry.local.known()) continue;
+          if (owner < 0) continue;
           SocketAddress& local = socket_entries_[owner].local;
-          if (!local.known()) {
+          if (!local.known() && entry.local.known()) {
             local = entry.local;
-            local.inferred = true;
+            local.source = AddressSource::kInferred;
+          } else if (local.known() && !entry.local.known()) {
+            entry.local = local;
+            entry.local.source = AddressSource::kInferred;
           }
         }
         SocketState accepted;
         accepted.family = entry.family;
         accepted.type = entry.type;
+        accepted.opened_at = entry.event;
+        accepted.accept_entry = static_cast<int64_t>(entry_index);
         sockets_[FdKey(entry.pid, entry.result)] = accepted;
         break;
       }
       default:
         break;
     }
+    return absl::OkStatus();
+  }
+
+  // OnQueryEntering: the entering frame of a getsockname/getpeername.
+  void OnQueryEntering(int32_t tid, int number, const capnp::Data::Reader& regs) {
+    Query query;
+    query.number = number;
+    query.pid = PidOf(tid);
+    query.fd = static_cast<int32_t>(Reg(regs, kRegRdi));
+    query.buffers.rsi = Reg(regs, kRegRsi);
+    query.buffers.rdx = Reg(regs, kRegRdx);
+    queries_[tid] = query;
+  }
+
+  // OnQueryExiting: what the kernel answered fills the socket's calls' unknown addresses, as
+  // inferred: getpeername the connect's target, getsockname the bound, listening, connecting
+  // or accepted socket's own address.
+  absl::Status OnQueryExiting(int32_t tid, int number, uint64_t rax, const FrameWrites& frame) {
+    auto it = queries_.find(tid);
+    if (it == queries_.end()) return absl::OkStatus();
+    const Query query = it->second;
+    queries_.erase(it);
+    if (query.number != number || rax != 0) return absl::OkStatus();
+    auto state = sockets_.find(FdKey(query.pid, query.fd));
+    if (state == sockets_.end()) return absl::OkStatus();
+    std::vector<SocketAddress*> unknown;
+    auto want = [&](int64_t owner, bool remote) {
+      if (owner < 0) return;
+      SocketAddress& address =
+          remote ? socket_entries_[owner].remote : socket_entries_[owner].local;
+      if (!address.known()) unknown.push_back(&address);
+    };
+    if (number == kSysGetpeername) {
+      want(state->second.connect_entry, true);
+    } else {
+      for (int64_t owner : {state->second.bind_entry, state->second.listen_entry,
+                            state->second.connect_entry, state->second.accept_entry}) {
+        want(owner, false);
+      }
+    }
+    // Programs ask often (CPython's repr of a socket does): read the data stream only when the
+    // answer tells something new, so a TCP trace decompresses none of it.
+    if (unknown.empty()) return absl::OkStatus();
+    ASSIGN_OR_RETURN(SocketAddress answer, KernelPeer(frame, query.buffers));
+    if (!answer.known()) return absl::OkStatus();
+    answer.source = AddressSource::kInferred;
+    for (SocketAddress* address : unknown) *address = answer;
+    return absl::OkStatus();
   }
 
   // OnRestartEntering: a restart_syscall frame. When it restarts an interrupted socket call of
@@ -316,8 +394,8 @@ class Builder {
   }
 
   // Finish applies the remaining tasks, merges and pairs the entries.
-  void Finish() {
-    ApplyTasksUpTo(UINT64_MAX, index_.last_time);
+  absl::Status Finish() {
+    RETURN_IF_ERROR(ApplyTasksUpTo(UINT64_MAX, index_.last_time));
     // The exit of a process is the exit of its last thread.
     absl::flat_hash_map<int32_t, size_t> live;
     for (const ThreadInfo& thread : index_.threads) {
@@ -338,18 +416,86 @@ class Builder {
       exit.kind = EventKind::kProcessExit;
       exit_entries_.push_back(exit);
     }
+    // Each list is in event order already (socket calls by their entering frame, task events as
+    // the tasks stream gives them), so the few task entries are merged into the socket calls in
+    // place, not sorted with them into a copy. At one event, task events come before process
+    // exits, and those before socket calls.
+    auto rank = [](EventKind kind) {
+      if (kind == EventKind::kProcessExit) return 1;
+      return kind == EventKind::kSocket || kind == EventKind::kBind ||
+                     kind == EventKind::kListen || kind == EventKind::kConnect ||
+                     kind == EventKind::kAccept
+                 ? 2
+                 : 0;
+    };
+    auto in_order = [&](const IndexEntry& a, const IndexEntry& b) {
+      return a.event != b.event ? a.event < b.event : rank(a.kind) < rank(b.kind);
+    };
     std::vector<IndexEntry>& all = index_.entries;
-    all.reserve(task_entries_.size() + exit_entries_.size() + socket_entries_.size());
-    for (auto* list : {&task_entries_, &exit_entries_, &socket_entries_}) {
+    all = std::move(socket_entries_);
+    const size_t socket_count = all.size();
+    for (auto* list : {&task_entries_, &exit_entries_}) {
       for (IndexEntry& e : *list) all.push_back(std::move(e));
+      list->clear();
     }
-    std::stable_sort(all.begin(), all.end(), [](const IndexEntry& a, const IndexEntry& b) {
-      return a.event < b.event;
-    });
-    PairConnections(all);
+    if (!std::is_sorted(all.begin(), all.begin() + socket_count, in_order)) {
+      std::stable_sort(all.begin(), all.begin() + socket_count, in_order);
+    }
+    if (!std::is_sorted(all.begin() + socket_count, all.end(), in_order)) {
+      std::stable_sort(all.begin() + socket_count, all.end(), in_order);
+    }
+    std::inplace_merge(all.begin(), all.begin() + socket_count, all.end(), in_order);
+    PairConnections(&index_);
+    return absl::OkStatus();
   }
 
  private:
+  // Pending is a socket call between its entering and exiting frames.
+  struct Pending {
+    size_t entry = 0;   // into socket_entries_
+    uint64_t rsi = 0;   // accept: the sockaddr buffer
+    uint64_t rdx = 0;   // accept: the addrlen (socklen_t, in and out)
+  };
+  // Query is a getsockname/getpeername between its frames; it writes as accept does.
+  struct Query {
+    int number = 0;
+    int32_t pid = 0;
+    int32_t fd = -1;
+    Pending buffers;
+  };
+
+  // KernelPeer decodes the address accept (or getpeername, getsockname) wrote. rr records the
+  // addrlen (IN_OUT) and then the sockaddr, as long as the smaller of the buffer and what the
+  // kernel reported (record_syscall.cc, `case Arch::accept`); the addrlen it wrote says how
+  // much is address.
+  absl::StatusOr<SocketAddress> KernelPeer(const FrameWrites& frame, const Pending& pending) {
+    if (pending.rsi == 0) return SocketAddress();  // accept(fd, NULL, NULL): no address asked
+    int64_t len_write = -1, addr_write = -1;
+    for (size_t i = 0; i < frame.writes.size(); ++i) {
+      uint64_t addr = frame.writes[i].getAddr();
+      if (addr == pending.rdx && len_write < 0 && frame.writes[i].getSize() == 4) len_write = i;
+      else if (addr == pending.rsi && addr_write < 0) addr_write = i;
+    }
+    if (addr_write < 0) return SocketAddress();
+    uint64_t length = sizeof(sockaddr_storage);
+    // The writes are read in stream order: addrlen first when rr recorded it first.
+    std::string len_bytes;
+    if (len_write >= 0 && len_write < addr_write) {
+      ASSIGN_OR_RETURN(len_bytes, data_.Read(frame, len_write, 4));
+    }
+    ASSIGN_OR_RETURN(std::string sockaddr,
+                     data_.Read(frame, addr_write, sizeof(sockaddr_storage)));
+    if (len_write > addr_write) {
+      ASSIGN_OR_RETURN(len_bytes, data_.Read(frame, len_write, 4));
+    }
+    if (len_bytes.size() == 4) {
+      uint32_t value;
+      memcpy(&value, len_bytes.data(), 4);
+      length = value;
+    }
+    return DecodeSockaddr(sockaddr, length, AddressSource::kSyscall);
+  }
+
   int32_t PidOf(int32_t tid) {
     auto it = pid_of_.find(tid);
     if (it != pid_of_.end()) return it->second;
@@ -449,49 +595,15 @@ class Builder {
     for (auto& [key, state] : copies) sockets_[key] = state;
   }
 
-  // PairConnections links each successful connect to the accept that answered it: the accept's
-  // remote is the connect's local and its local the connect's remote. When a port pair was used
-  // more than once, the nearest accept returning at or after the connect wins.
-  static void PairConnections(std::vector<IndexEntry>& all) {
-    std::map<std::pair<std::string, std::string>, std::vector<size_t>> accepts;
-    for (size_t i = 0; i < all.size(); ++i) {
-      const IndexEntry& e = all[i];
-      if (e.kind == EventKind::kAccept && e.ok() && e.local.known() && e.remote.known()) {
-        accepts[{e.remote.text, e.local.text}].push_back(i);  // keyed as (client, server)
-      }
-    }
-    for (size_t i = 0; i < all.size(); ++i) {
-      IndexEntry& connect = all[i];
-      if (connect.kind != EventKind::kConnect || !connect.ok() || !connect.local.known() ||
-          !connect.remote.known()) {
-        continue;
-      }
-      auto it = accepts.find({connect.local.text, connect.remote.text});
-      if (it == accepts.end()) continue;
-      int64_t best = -1, fallback = -1;
-      for (size_t a : it->second) {
-        if (all[a].peer >= 0) continue;
-        if (all[a].exit_event >= connect.event) {
-          if (best < 0 || all[a].exit_event < all[best].exit_event) best = static_cast<int64_t>(a);
-        } else if (fallback < 0 || all[a].exit_event > all[fallback].exit_event) {
-          fallback = static_cast<int64_t>(a);
-        }
-      }
-      int64_t chosen = best >= 0 ? best : fallback;
-      if (chosen < 0) continue;
-      connect.peer = chosen;
-      all[chosen].peer = static_cast<int64_t>(i);
-    }
-  }
-
   EventIndex& index_;
-  std::vector<TaskRecord> tasks_;
-  size_t next_task_ = 0;
+  std::unique_ptr<TaskStream> tasks_;
+  TraceData data_;
   absl::flat_hash_map<int32_t, int32_t> pid_of_;
   absl::flat_hash_map<int32_t, size_t> thread_at_;
   absl::flat_hash_map<int32_t, size_t> process_at_;
-  absl::flat_hash_map<int32_t, size_t> pending_;  // tid -> socket entry awaiting its exit
-  absl::flat_hash_map<int32_t, size_t> interrupted_;  // tid -> entry to be restarted
+  absl::flat_hash_map<int32_t, Pending> pending_;      // tid -> socket call awaiting its exit
+  absl::flat_hash_map<int32_t, Pending> interrupted_;  // tid -> call to be restarted
+  absl::flat_hash_map<int32_t, Query> queries_;        // tid -> getsockname/getpeername
   absl::flat_hash_map<uint64_t, SocketState> sockets_;
   std::vector<IndexEntry> task_entries_;
   std::vector<IndexEntry> exit_entries_;
@@ -501,14 +613,16 @@ class Builder {
 void ToSchema(const SocketAddress& in, schema::SocketAddress::Builder out) {
   out.setFamily(static_cast<uint8_t>(in.family));
   out.setText(in.text);
-  out.setInferred(in.inferred);
+  out.setInferred(in.inferred());
+  out.setSource(static_cast<uint8_t>(in.source));
 }
 
 SocketAddress FromSchema(schema::SocketAddress::Reader in) {
   SocketAddress out;
   out.family = static_cast<AddressFamily>(std::min<uint8_t>(in.getFamily(), 3));
   out.text = in.getText();
-  out.inferred = in.getInferred();
+  out.source = static_cast<AddressSource>(
+      std::min<uint8_t>(in.getSource(), kAddressSourceCount - 1));
   return out;
 }
 
@@ -568,6 +682,7 @@ absl::StatusOr<EventIndex> ReadIndexFile(const std::string& path, uint32_t* form
       entry.local = FromSchema(e.getLocal());
       entry.remote = FromSchema(e.getRemote());
       entry.peer = e.getPeer();
+      entry.opened_at = e.getOpenedAt();
       entry.parent_tid = e.getParentTid();
       entry.exit_status = e.getExitStatus();
       entry.detail = e.getDetail();
@@ -655,21 +770,29 @@ absl::StatusOr<EventIndex> BuildIndex(const std::string& trace_dir,
   EventIndex index;
   index.uuid = header.uuid;
   ASSIGN_OR_RETURN(index.streams, CurrentStamps(trace_dir));
-  ASSIGN_OR_RETURN(std::vector<TaskRecord> tasks, ReadTasks(trace_dir));
+  ASSIGN_OR_RETURN(std::unique_ptr<TaskStream> tasks, TaskStream::Open(trace_dir));
   ASSIGN_OR_RETURN(std::unique_ptr<StreamReader> events, StreamReader::Open(trace_dir, "events"));
-  Builder builder(index, std::move(tasks));
+  Builder builder(index, std::move(tasks), trace_dir);
   const uint64_t total = events->file_size();
   uint64_t event = 0;
   double time = 0;
+  uint64_t data_offset = 0;  // where this frame's memWrites start in the data stream
   while (true) {
     ASSIGN_OR_RETURN(bool more, events->Next());
     if (!more) break;
     ++event;
+    uint64_t frame_data = 0;
     RETURN_IF_ERROR(events->Visit([&]() -> absl::Status {
       rr::Frame::Reader frame = events->Root<rr::Frame>();
       time = frame.getMonotonicSec();
       if (event == 1) index.first_time = time;
-      builder.ApplyTasksUpTo(event, time);
+      RETURN_IF_ERROR(builder.ApplyTasksUpTo(event, time));
+      const FrameWrites writes{frame.getMemWrites(), data_offset, event};
+      for (rr::MemWrite::Reader write : writes.writes) {
+        uint64_t stored = 0;
+        if (!StoredBytes(write, &stored)) return HolesError(events->path(), write, event);
+        frame_data += stored;
+      }
       rr::Frame::Event::Reader ev = frame.getEvent();
       if (ev.which() != rr::Frame::Event::SYSCALL) return absl::OkStatus();
       rr::Frame::Event::Syscall::Reader syscall = ev.getSyscall();
@@ -679,19 +802,26 @@ absl::StatusOr<EventIndex> BuildIndex(const std::string& trace_dir,
           builder.OnRestartEntering(frame.getTid());
           return absl::OkStatus();
         }
+      } else if (IsAddressQuery(number)) {
+        if (syscall.getState() != rr::SyscallState::EXITING) {
+          builder.OnQueryEntering(frame.getTid(), number, frame.getRegisters().getRaw());
+          return absl::OkStatus();
+        }
+        return builder.OnQueryExiting(frame.getTid(), number,
+                                      Reg(frame.getRegisters().getRaw(), kRegRax), writes);
       } else if (!IsSocketSyscall(number)) {
         return absl::OkStatus();
       }
       if (syscall.getState() != rr::SyscallState::EXITING) {
         builder.OnEntering(event, frame.getTid(), time, number, frame.getRegisters().getRaw());
-      } else {
-        auto extra = syscall.getExtra();
-        builder.OnExiting(event, frame.getTid(), number,
-                          Reg(frame.getRegisters().getRaw(), kRegRax),
-                          extra.isSocketAddrs() ? &extra : nullptr);
+        return absl::OkStatus();
       }
-      return absl::OkStatus();
+      auto extra = syscall.getExtra();
+      return builder.OnExiting(event, frame.getTid(), number,
+                               Reg(frame.getRegisters().getRaw(), kRegRax),
+                               extra.isSocketAddrs() ? &extra : nullptr, writes);
     }));
+    data_offset += frame_data;
     if (progress && (event & 0x3fff) == 0) progress(events->compressed_read(), total);
   }
   if (event == 0) {
@@ -699,7 +829,7 @@ absl::StatusOr<EventIndex> BuildIndex(const std::string& trace_dir,
   }
   index.event_count = event;
   index.last_time = time;
-  builder.Finish();
+  RETURN_IF_ERROR(builder.Finish());
   if (progress) progress(total, total);
   return index;
 }
@@ -738,6 +868,7 @@ absl::Status WriteIndex(const std::string& trace_dir, const EventIndex& index) {
     ToSchema(e.local, out.initLocal());
     ToSchema(e.remote, out.initRemote());
     out.setPeer(e.peer);
+    out.setOpenedAt(e.opened_at);
     out.setParentTid(e.parent_tid);
     out.setExitStatus(e.exit_status);
     out.setDetail(e.detail);
@@ -764,7 +895,10 @@ absl::Status WriteIndex(const std::string& trace_dir, const EventIndex& index) {
     auto cmdline = processes[i].initCmdline(p.cmdline.size());
     for (size_t j = 0; j < p.cmdline.size(); ++j) cmdline.set(j, p.cmdline[j]);
   }
-  kj::VectorOutputStream output;
+  // Sized up front for the worst case (packing adds at most 2 bytes per 16), so the buffer
+  // never regrows and copies; only the pages written are touched.
+  const size_t unpacked = capnp::computeSerializedSizeInWords(message) * sizeof(capnp::word);
+  kj::VectorOutputStream output(unpacked + unpacked / 8 + 64);
   capnp::writePackedMessage(output, message);
   auto bytes = output.getArray();
   return WriteFileAtomically(
@@ -817,6 +951,57 @@ absl::StatusOr<EventIndex> LoadOrBuildIndex(const std::string& trace_dir,
   return index;
 }
 
+void PairConnections(EventIndex* index) {
+  std::vector<IndexEntry>& all = index->entries;
+  std::map<std::pair<std::string, std::string>, std::vector<size_t>> accepts;
+  for (size_t i = 0; i < all.size(); ++i) {
+    const IndexEntry& e = all[i];
+    if (e.kind == EventKind::kAccept && e.ok() && e.peer < 0 && e.local.known() &&
+        e.remote.known()) {
+      accepts[{e.remote.text, e.local.text}].push_back(i);  // keyed as (client, server)
+    }
+  }
+  for (size_t i = 0; i < all.size(); ++i) {
+    IndexEntry& connect = all[i];
+    if (connect.kind != EventKind::kConnect || !connect.ok() || connect.peer >= 0 ||
+        !connect.local.known() || !connect.remote.known()) {
+      continue;
+    }
+    auto it = accepts.find({connect.local.text, connect.remote.text});
+    if (it == accepts.end()) continue;
+    int64_t best = -1, fallback = -1;
+    for (size_t a : it->second) {
+      if (all[a].peer >= 0) continue;
+      if (all[a].exit_event >= connect.event) {
+        if (best < 0 || all[a].exit_event < all[best].exit_event) best = static_cast<int64_t>(a);
+      } else if (fallback < 0 || all[a].exit_event > all[fallback].exit_event) {
+        fallback = static_cast<int64_t>(a);
+      }
+    }
+    int64_t chosen = best >= 0 ? best : fallback;
+    if (chosen < 0) continue;
+    connect.peer = chosen;
+    all[chosen].peer = static_cast<int64_t>(i);
+  }
+}
+
+bool NeedsDeepPass(const EventIndex& index, const IndexEntry& e, bool remote) {
+  if (index.deep_addresses) return false;
+  switch (e.kind) {
+    case EventKind::kBind:
+    case EventKind::kListen:
+      return !remote && !e.local.known();
+    case EventKind::kConnect:
+      // A Unix socket connecting from an unknown address was bound first (an unbound one is
+      // "(unnamed)"): its address is in that bind's argument.
+      return remote ? !e.remote.known() : !e.local.known() && e.family == AF_UNIX;
+    case EventKind::kAccept:
+      return !remote && e.ok() && !e.local.known();
+    default:
+      return false;
+  }
+}
+
 std::string DescribeEntry(const EventIndex& index, const IndexEntry& e) {
   auto outcome = [&]() -> std::string {
     if (!e.finished) return "(no exit recorded)";
@@ -825,9 +1010,15 @@ std::string DescribeEntry(const EventIndex& index, const IndexEntry& e) {
                                         ? strerrorname_np(static_cast<int>(-e.result))
                                         : absl::StrCat("errno ", -e.result).c_str());
   };
-  auto addr = [](const SocketAddress& a) -> std::string {
-    if (!a.known()) return "?";
-    return a.inferred ? absl::StrCat(a.text, " (inferred)") : a.text;
+  auto addr = [&](const SocketAddress& a) -> std::string {
+    if (!a.known()) {
+      return NeedsDeepPass(index, e, &a == &e.remote) ? std::string(kDeepAddressHint) : "?";
+    }
+    switch (a.source) {
+      case AddressSource::kInferred: return absl::StrCat(a.text, " (inferred)");
+      case AddressSource::kDeep: return absl::StrCat(a.text, " (deep)");
+      default: return a.text;
+    }
   };
   auto family = [&]() -> std::string {
     switch (e.family) {

@@ -1,7 +1,8 @@
 // event_index.h: every thread, process and socket event of an rr trace, without a replay.
 //
-// The index is built from rr's `tasks` and `events` streams alone (replay/trace/trace_reader.h),
-// and saved as Cap'n Proto in `<trace>/pyreplay/index` (schema: replay/index/index.capnp). It
+// The index is built from rr's `tasks` and `events` streams (replay/trace/trace_reader.h), plus
+// the few bytes of the `data` stream that hold an accept's peer address where rr stored none
+// (replay/trace/raw_data_reader.h), with no replay; it is saved as Cap'n Proto in `<trace>/pyreplay/index` (schema: replay/index/index.capnp). It
 // records the rr header uuid and the size and a digest of the end of every stream it read, so a
 // stale index (another trace's, or one older than its streams) is detected and rebuilt, while a
 // trace copied, packed or unpacked elsewhere (new file times, same bytes) keeps its index.
@@ -25,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "replay/index/socket_address.h"
 
 namespace pyreplay {
 
@@ -49,19 +51,6 @@ absl::string_view EventKindName(EventKind kind);
 // ParseEventKind accepts a name above (and "threads"/"accept4" as aliases). InvalidArgument else.
 absl::StatusOr<EventKind> ParseEventKind(absl::string_view name);
 
-// AddressFamily of a socket address we could decode.
-enum class AddressFamily : uint8_t { kUnknown = 0, kInet, kInet6, kUnix };
-
-// SocketAddress is a decoded address. `text` is "127.0.0.1:8765", "[::1]:8765" or a Unix path;
-// empty when unknown. `inferred` is true when it did not come from rr's socketAddrs for this very
-// syscall but was deduced (e.g. a bind's address from the accepts on that socket).
-struct SocketAddress {
-  AddressFamily family = AddressFamily::kUnknown;
-  std::string text;
-  bool inferred = false;
-  bool known() const { return !text.empty(); }
-};
-
 // IndexEntry is one indexed event.
 struct IndexEntry {
   EventKind kind = EventKind::kSocket;
@@ -81,6 +70,10 @@ struct IndexEntry {
   SocketAddress local;
   SocketAddress remote;
   int64_t peer = -1;        // connect <-> accept pairing: index into EventIndex::entries
+  // The socket's identity: the event of the socket() or accept call that opened `fd` (for an
+  // accept: the listening socket's), 0 when the trace does not show it. Calls on one socket
+  // share it, in this process and in forked children.
+  uint64_t opened_at = 0;
 
   // Task events.
   int32_t parent_tid = 0;   // thread/fork: the creating task
@@ -136,6 +129,9 @@ struct EventIndex {
   std::vector<ThreadInfo> threads;   // by creation
   std::vector<ProcessInfo> processes;
   std::vector<StreamStamp> streams;
+  // deep_addresses: the deep pass's addresses were merged in (ApplyDeepAddresses in
+  // deep_index.h); an address still unknown then is not one `pyreplay index --deep` can tell.
+  bool deep_addresses = false;
 
   // FirstAtOrAfter is the index of the first entry with event >= `event` (entries.size() if none).
   size_t FirstAtOrAfter(uint64_t event) const;
@@ -174,8 +170,25 @@ absl::StatusOr<EventIndex> LoadOrBuildIndex(const std::string& trace_dir,
                                             const IndexProgress& progress = nullptr,
                                             bool* rebuilt = nullptr);
 
+// PairConnections links each successful connect that is not paired yet to the accept that
+// answered it: the accept's remote address is the connect's local one and its local the
+// connect's remote (for Unix sockets: "(unnamed)" and the listener's path, usually). When one
+// address pair was used more than once, the nearest accept returning at or after the connect
+// wins: connections wait in the listener's queue in order.
+void PairConnections(EventIndex* index);
+
+// NeedsDeepPass is true for an address that the trace does not hold but the call's own argument
+// does, so the deep pass can read it: a bind's or listen's local address, a connect's target, a
+// bound Unix socket's connect's local address, an accept's local (the listener's bound) address.
+bool NeedsDeepPass(const EventIndex& index, const IndexEntry& entry, bool remote);
+
+// kDeepAddressHint is what the events output shows for such an address.
+inline constexpr absl::string_view kDeepAddressHint = "(address: pyreplay index --deep)";
+
 // DescribeEntry is the human details of an entry, e.g.
-// "127.0.0.1:40312 -> 127.0.0.1:8765 fd 5 ok" or "new thread 1234 (parent 1230)".
+// "127.0.0.1:40312 -> 127.0.0.1:8765 fd 5 ok" or "new thread 1234 (parent 1230)". Addresses
+// not from rr's record of that very call are marked "(inferred)" or "(deep)"; an unknown one is
+// "?", or kDeepAddressHint when NeedsDeepPass.
 std::string DescribeEntry(const EventIndex& index, const IndexEntry& entry);
 
 }  // namespace pyreplay

@@ -1,13 +1,16 @@
 #include "replay/index/event_index.h"
 
 #include <sched.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "replay/index/index_report.h"
 #include "replay/trace/trace_test_writer.h"
 
@@ -16,7 +19,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::RrSockaddrIn;
+using testing::SockaddrIn;
+using testing::SockaddrUn;
 using testing::TestTraceWriter;
+using testing::U32;
 
 constexpr uint32_t kLoopback = 0x7f000001;
 
@@ -120,7 +126,7 @@ TEST_F(EventIndexTest, IndexesSocketCallsThreadsAndPairsConnections) {
   for (const IndexEntry& e : index->entries) {
     if (e.kind == EventKind::kBind) {
       EXPECT_EQ(e.local.text, "127.0.0.1:8765");
-      EXPECT_TRUE(e.local.inferred);
+      EXPECT_TRUE(e.local.inferred());
     }
     if (e.kind == EventKind::kSocket && e.tid == 10) EXPECT_EQ(e.type, 1);  // flags masked
   }
@@ -233,6 +239,274 @@ TEST_F(EventIndexTest, BadTracesFailCleanlyAndLeaveNoIndex) {
   TestTraceWriter::WriteFile(dir + "/version", testing::VersionFile(std::string(16, 'a'), 90));
   EXPECT_EQ(LoadOrBuildIndex(dir).status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_FALSE(fs::exists(IndexPath(dir)));
+}
+
+// Incompressible filler, so the data stream spans many chunks between the bytes the index needs.
+std::string Noise(size_t size, uint32_t seed) {
+  std::string s(size, '\0');
+  for (size_t i = 0; i < size; ++i) {
+    seed = seed * 1103515245u + 12345u;
+    s[i] = static_cast<char>(seed >> 24);
+  }
+  return s;
+}
+
+// A Unix stream server (tid 10, fd 3 bound and listening) accepting one connection from each of
+// `peers` (as accept reports the peer: a path, "" for unnamed, "\0name" for abstract); client
+// threads 20, 21, ... connect from fd 5. Frames of filler writes (some with holes) come between.
+TestTraceWriter UnixServer(const std::vector<std::string>& peers) {
+  TestTraceWriter w;
+  w.Syscall(10, 41, true, {1, 1, 0});
+  w.Syscall(10, 41, false, {}, 3);
+  w.Syscall(10, 49, true, {3, 0x1000, 20});
+  w.Syscall(10, 49, false, {}, 0);
+  w.Syscall(10, 50, true, {3, 5});
+  w.Syscall(10, 50, false, {}, 0);
+  for (size_t i = 0; i < peers.size(); ++i) {
+    const int32_t client = 20 + static_cast<int32_t>(i);
+    w.Clone(client, 10, CLONE_THREAD | CLONE_VM | CLONE_FILES);
+    std::string filler = Noise(900 + 300 * i, static_cast<uint32_t>(i));
+    for (size_t j = 100; j < 300; ++j) filler[j] = '\0';
+    w.MemWrite(0x50000, filler, {{100, 200}});
+    w.MemWrite(0x60000, Noise(1500, 77 + i));
+    w.Sched(client);
+    w.Syscall(10, 288, true, {3, 0x7000, 0x7100});
+    w.Syscall(client, 41, true, {1, 1, 0});
+    w.Syscall(client, 41, false, {}, 5);
+    if (!peers[i].empty() && peers[i][0] != '\0') {  // a named client binds first
+      w.Syscall(client, 49, true, {5, 0x2100, 30});
+      w.Syscall(client, 49, false, {}, 0);
+    }
+    w.Syscall(client, 42, true, {5, 0x2000, 30});
+    w.Syscall(client, 42, false, {}, 0);
+    std::string peer = SockaddrUn(peers[i]);
+    w.MemWrite(0x7100, U32(static_cast<uint32_t>(peer.size())));  // rr: addrlen, then the address
+    w.MemWrite(0x7000, peer);
+    w.Syscall(10, 288, false, {}, 4);
+  }
+  w.MemWrite(0x50000, Noise(3000, 99));
+  w.Sched(10);
+  return w;
+}
+
+TEST_F(EventIndexTest, UnixAcceptPeersComeFromTheDataStream) {
+  const std::string abstract = std::string("\0app", 4);
+  std::string dir = Trace("t", UnixServer({"/tmp/client.sock", "", abstract}));
+  absl::StatusOr<EventIndex> index = BuildIndex(dir);
+  ASSERT_TRUE(index.ok()) << index.status();
+  std::vector<const IndexEntry*> accepts, connects, binds;
+  for (const IndexEntry& e : index->entries) {
+    if (e.kind == EventKind::kAccept) accepts.push_back(&e);
+    if (e.kind == EventKind::kConnect) connects.push_back(&e);
+    if (e.kind == EventKind::kBind) binds.push_back(&e);
+  }
+  ASSERT_EQ(accepts.size(), 3u);
+  const char* want[] = {"/tmp/client.sock", "(unnamed)", "@app"};
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(accepts[i]->remote.text, want[i]);
+    EXPECT_EQ(accepts[i]->remote.family, AddressFamily::kUnix);
+    EXPECT_EQ(accepts[i]->remote.source, AddressSource::kSyscall);
+    EXPECT_EQ(accepts[i]->family, AF_UNIX);
+    // The listener's path is only in bind's argument: the deep pass can read it.
+    EXPECT_FALSE(accepts[i]->local.known());
+    EXPECT_TRUE(NeedsDeepPass(*index, *accepts[i], false));
+    EXPECT_EQ(DescribeEntry(*index, *accepts[i]),
+              std::string(want[i]) + " -> (address: pyreplay index --deep) fd 3 new fd 4 ok");
+    EXPECT_EQ(accepts[i]->opened_at, 1u);  // the listener's socket() call
+  }
+  // Unbound Unix clients connect from no address; a bound one's is bind's argument.
+  ASSERT_EQ(connects.size(), 3u);
+  EXPECT_FALSE(connects[0]->local.known());
+  EXPECT_EQ(connects[1]->local.text, "(unnamed)");
+  EXPECT_TRUE(connects[1]->local.inferred());
+  EXPECT_EQ(DescribeEntry(*index, *connects[1]),
+            "(unnamed) (inferred) -> (address: pyreplay index --deep) fd 5 ok");
+  EXPECT_EQ(connects[0]->opened_at, binds[1]->opened_at);
+  EXPECT_TRUE(NeedsDeepPass(*index, *connects[0], false));
+  EXPECT_FALSE(NeedsDeepPass(*index, *connects[1], false));
+  EXPECT_TRUE(absl::StartsWith(DescribeEntry(*index, *connects[0]),
+                               "(address: pyreplay index --deep) -> "))
+      << DescribeEntry(*index, *connects[0]);
+  EXPECT_EQ(DescribeEntry(*index, *binds[0]), "(address: pyreplay index --deep) fd 3 ok");
+  nlohmann::json j = EntryJson(*index, *accepts[0]);
+  EXPECT_EQ(j["remote"]["source"], "syscall");
+  EXPECT_EQ(j["address_hint"], "pyreplay index --deep");
+  // Once the deep addresses are merged, an address still unknown is just "?".
+  index->deep_addresses = true;
+  EXPECT_EQ(DescribeEntry(*index, *binds[0]), "? fd 3 ok");
+  EXPECT_FALSE(EntryJson(*index, *accepts[0]).contains("address_hint"));
+}
+
+TEST_F(EventIndexTest, OnlyChunksHoldingWantedBytesAreDecompressed) {
+  TestTraceWriter w = UnixServer({"/tmp/a.sock", "/tmp/b.sock"});
+  std::string dir = (root_ / "t").string();
+  w.WriteTo(dir, 256, std::string(16, 'a'));
+  // Find the chunks holding the two accepts' addresses (the last 4 + 15 and 4 + 14 bytes before
+  // each accept's exit in the stream) by decoding the data file; corrupt every other chunk.
+  std::ifstream in(dir + "/data", std::ios::binary);
+  std::string file((std::istreambuf_iterator<char>(in)), {});
+  const std::string& stream = w.data_stream();
+  std::vector<size_t> wanted;
+  for (const std::string& path : {std::string("/tmp/a.sock"), std::string("/tmp/b.sock")}) {
+    size_t at = stream.find(SockaddrUn(path));
+    ASSERT_NE(at, std::string::npos);
+    for (size_t b = at - 4; b < at + SockaddrUn(path).size(); ++b) wanted.push_back(b / 256);
+  }
+  size_t chunk = 0, corrupted = 0;
+  for (size_t at = 0; at < file.size(); ++chunk) {
+    uint32_t compressed;
+    memcpy(&compressed, file.data() + at, 4);
+    if (std::find(wanted.begin(), wanted.end(), chunk) == wanted.end()) {
+      for (size_t i = at + 8; i < at + 8 + compressed; ++i) file[i] = static_cast<char>(~file[i]);
+      ++corrupted;
+    }
+    at += 8 + compressed;
+  }
+  ASSERT_GT(corrupted, 10u);
+  TestTraceWriter::WriteFile(dir + "/data", file);
+  absl::StatusOr<EventIndex> index = BuildIndex(dir);
+  ASSERT_TRUE(index.ok()) << index.status();
+  int found = 0;
+  for (const IndexEntry& e : index->entries) {
+    if (e.kind == EventKind::kAccept) {
+      EXPECT_EQ(e.remote.text, found == 0 ? "/tmp/a.sock" : "/tmp/b.sock");
+      ++found;
+    }
+  }
+  EXPECT_EQ(found, 2);
+  // A corrupt chunk that does hold an address is DataLoss naming the file, chunk and offset.
+  w.WriteTo(dir, 256, std::string(16, 'a'));
+  std::ifstream clean_in(dir + "/data", std::ios::binary);
+  std::string clean((std::istreambuf_iterator<char>(clean_in)), {});
+  size_t at = 0;
+  for (size_t c = 0; c < wanted[0]; ++c) {
+    uint32_t compressed;
+    memcpy(&compressed, clean.data() + at, 4);
+    at += 8 + compressed;
+  }
+  for (size_t i = at + 8; i < at + 16; ++i) clean[i] = static_cast<char>(~clean[i]);
+  TestTraceWriter::WriteFile(dir + "/data", clean);
+  index = BuildIndex(dir);
+  ASSERT_EQ(index.status().code(), absl::StatusCode::kDataLoss) << index.status();
+  EXPECT_NE(index.status().message().find(dir + "/data: chunk " + std::to_string(wanted[0]) +
+                                          " at byte " + std::to_string(at)),
+            std::string::npos)
+      << index.status();
+  EXPECT_NE(index.status().message().find("stream byte"), std::string::npos) << index.status();
+  // Truncated before the bytes needed: DataLoss too.
+  TestTraceWriter::WriteFile(dir + "/data", clean.substr(0, at + 3));
+  EXPECT_EQ(BuildIndex(dir).status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST_F(EventIndexTest, TheDataStreamIsOpenedOnlyWhenAnAcceptNeedsIt) {
+  std::string tcp = Trace("tcp", ServerAndClient(2));
+  fs::remove(tcp + "/data");
+  EXPECT_TRUE(BuildIndex(tcp).ok());  // rr's socketAddrs hold every address
+  std::string unix_trace = Trace("unix", UnixServer({""}));
+  fs::remove(unix_trace + "/data");
+  absl::StatusOr<EventIndex> index = BuildIndex(unix_trace);
+  ASSERT_EQ(index.status().code(), absl::StatusCode::kNotFound) << index.status();
+  EXPECT_NE(index.status().message().find(unix_trace + "/data"), std::string::npos);
+}
+
+TEST_F(EventIndexTest, TcpAcceptWithoutSocketAddrsDecodesTheKernelsAddress) {
+  TestTraceWriter w;
+  w.Syscall(10, 41, true, {2, 1, 0});
+  w.Syscall(10, 41, false, {}, 3);
+  w.Syscall(10, 288, true, {3, 0x7000, 0x7100});
+  w.MemWrite(0x7100, U32(16));
+  w.MemWrite(0x7000, SockaddrIn(kLoopback, 40000));  // network byte order, as the kernel writes
+  w.Syscall(10, 288, false, {}, 4);
+  std::string in6(28, '\0');
+  in6[0] = 10;                      // AF_INET6
+  in6[2] = 0x9c, in6[3] = 0x41;     // port 40001
+  in6[8 + 15] = 1;                  // ::1
+  w.Syscall(10, 41, true, {10, 1, 0});
+  w.Syscall(10, 41, false, {}, 6);
+  w.Syscall(10, 43, true, {6, 0x7000, 0x7100});
+  w.MemWrite(0x7100, U32(28));
+  w.MemWrite(0x7000, in6);
+  w.Syscall(10, 43, false, {}, 7);
+  w.Syscall(10, 43, true, {6, 0, 0});   // accept(fd, NULL, NULL): no address asked for
+  w.Syscall(10, 43, false, {}, 8);
+  absl::StatusOr<EventIndex> index = BuildIndex(Trace("t", w));
+  ASSERT_TRUE(index.ok()) << index.status();
+  std::vector<std::string> peers;
+  for (const IndexEntry& e : index->entries) {
+    if (e.kind == EventKind::kAccept) peers.push_back(e.remote.text);
+  }
+  EXPECT_EQ(peers, (std::vector<std::string>{"127.0.0.1:40000", "[::1]:40001", ""}));
+}
+
+TEST_F(EventIndexTest, AcceptPeersWithHolesAndWritesInEitherOrder) {
+  TestTraceWriter w;
+  w.Syscall(10, 41, true, {1, 1, 0});
+  w.Syscall(10, 41, false, {}, 3);
+  // A sockaddr_storage sized buffer whose tail rr stored as a hole (zeros, not in the stream),
+  // and a hole inside the path's zero padding: the peer is read around them.
+  std::string peer = SockaddrUn("/tmp/peer.sock");
+  std::string storage = peer + std::string(128 - peer.size(), '\0');
+  w.Syscall(10, 43, true, {3, 0x7000, 0x7100});
+  w.MemWrite(0x6000, std::string(300, 'x'), {{20, 200}});  // another write of the same frame
+  w.MemWrite(0x7100, U32(static_cast<uint32_t>(peer.size())));
+  w.MemWrite(0x7000, storage, {{peer.size() + 2, 10}, {64, 64}});
+  w.Syscall(10, 43, false, {}, 4);
+  // rr recorded the address before the length: both are still read, in stream order.
+  std::string second = SockaddrUn("/tmp/other.sock");
+  w.Syscall(10, 288, true, {3, 0x7000, 0x7100});
+  w.MemWrite(0x7000, second + "trailing bytes the length leaves out");
+  w.MemWrite(0x7100, U32(static_cast<uint32_t>(second.size())));
+  w.Syscall(10, 288, false, {}, 5);
+  // No addrlen write at all: the sockaddr's own NUL ends the path.
+  w.Syscall(10, 43, true, {3, 0x7000, 0x7100});
+  w.MemWrite(0x7000, SockaddrUn("/tmp/third"));
+  w.Syscall(10, 43, false, {}, 6);
+  absl::StatusOr<EventIndex> index = BuildIndex(Trace("t", w));
+  ASSERT_TRUE(index.ok()) << index.status();
+  std::vector<std::string> peers;
+  for (const IndexEntry& e : index->entries) {
+    if (e.kind != EventKind::kAccept) continue;
+    peers.push_back(e.remote.text);
+    EXPECT_EQ(e.remote.source, AddressSource::kSyscall);
+  }
+  EXPECT_EQ(peers, (std::vector<std::string>{"/tmp/peer.sock", "/tmp/other.sock", "/tmp/third"}));
+}
+
+TEST_F(EventIndexTest, HolesLargerThanTheirWriteAreDataLossNamingTheEventsFile) {
+  TestTraceWriter w;
+  w.Syscall(10, 41, true, {1, 1, 0});
+  w.MemWrite(0x6000, std::string(10, 'x'), {{0, 10}});
+  w.SetLastWriteSize(9);  // a 10-byte hole in a 9-byte write
+  w.Syscall(10, 41, false, {}, 3);
+  std::string dir = Trace("t", w);
+  absl::StatusOr<EventIndex> index = BuildIndex(dir);
+  ASSERT_EQ(index.status().code(), absl::StatusCode::kDataLoss) << index.status();
+  EXPECT_NE(index.status().message().find(dir + "/events"), std::string::npos) << index.status();
+  EXPECT_NE(index.status().message().find("holes exceed its size"), std::string::npos)
+      << index.status();
+}
+
+TEST_F(EventIndexTest, GetpeernameFramesFillTheConnectsTarget) {
+  TestTraceWriter w;
+  w.Syscall(20, 41, true, {1, 1, 0});
+  w.Syscall(20, 41, false, {}, 5);
+  w.Syscall(20, 42, true, {5, 0x2000, 30});
+  w.Syscall(20, 42, false, {}, 0);
+  w.Syscall(20, 52, true, {5, 0x7000, 0x7100});
+  std::string server = SockaddrUn("/run/app.sock");
+  w.MemWrite(0x7100, U32(static_cast<uint32_t>(server.size())));
+  w.MemWrite(0x7000, server);
+  w.Syscall(20, 52, false, {}, 0);
+  absl::StatusOr<EventIndex> index = BuildIndex(Trace("t", w));
+  ASSERT_TRUE(index.ok()) << index.status();
+  const IndexEntry* connect = nullptr;
+  for (const IndexEntry& e : index->entries) {
+    if (e.kind == EventKind::kConnect) connect = &e;
+  }
+  ASSERT_NE(connect, nullptr);
+  EXPECT_EQ(connect->remote.text, "/run/app.sock");
+  EXPECT_TRUE(connect->remote.inferred());
+  EXPECT_EQ(index->entries.size(), 2u);  // getpeername itself is not an indexed event
 }
 
 // RunAsNobody runs `f` in a child process with uid/gid 65534, so permissions apply even when the

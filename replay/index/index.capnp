@@ -8,7 +8,8 @@ $Cxx.namespace("pyreplay::schema");
 struct SocketAddress {
   family @0 :UInt8;          # pyreplay::AddressFamily
   text @1 :Text;
-  inferred @2 :Bool;
+  inferred @2 :Bool;         # source == inferred (kept for readers of format 2)
+  source @3 :UInt8;          # pyreplay::AddressSource
 }
 
 struct Entry {
@@ -30,6 +31,7 @@ struct Entry {
   parentTid @15 :Int32;
   exitStatus @16 :Int32;
   detail @17 :Text;
+  openedAt @18 :UInt64;      # the event of the call that opened the socket (0: unknown)
 }
 
 struct Thread {

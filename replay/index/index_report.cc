@@ -49,7 +49,9 @@ std::string Quote(const std::vector<std::string>& argv) {
 
 nlohmann::json AddressJson(const SocketAddress& a) {
   if (!a.known()) return nullptr;
-  return {{"address", a.text}, {"inferred", a.inferred}};
+  return {{"address", a.text},
+          {"inferred", a.inferred()},
+          {"source", std::string(AddressSourceName(a.source))}};
 }
 
 }  // namespace
@@ -110,6 +112,10 @@ nlohmann::json EntryJson(const EventIndex& index, const IndexEntry& e) {
     j["ok"] = e.ok();
     j["local"] = AddressJson(e.local);
     j["remote"] = AddressJson(e.remote);
+    // An address only the call's argument holds: say how to get it.
+    if (NeedsDeepPass(index, e, false) || NeedsDeepPass(index, e, true)) {
+      j["address_hint"] = "pyreplay index --deep";
+    }
     if (e.peer >= 0 && e.peer < static_cast<int64_t>(index.entries.size())) {
       const IndexEntry& p = index.entries[e.peer];
       j["peer"] = {{"event", p.event}, {"tid", p.tid}, {"kind", std::string(EventKindName(p.kind))}};

@@ -37,7 +37,9 @@ std::vector<size_t> FilterEvents(const EventIndex& index, const EventFilter& fil
 // TID, KIND, DETAILS.
 std::string FormatEventsTable(const EventIndex& index, const std::vector<size_t>& selected);
 
-// EntryJson is one entry as JSON (peer given as the peer's event number and tid).
+// EntryJson is one entry as JSON (peer given as the peer's event number and tid). A socket
+// address is null when unknown, else {address, inferred, source} (AddressSourceName); an entry
+// with an address that only `pyreplay index --deep` can tell has "address_hint".
 nlohmann::json EntryJson(const EventIndex& index, const IndexEntry& entry);
 nlohmann::json EventsJson(const EventIndex& index, const std::vector<size_t>& selected);
 

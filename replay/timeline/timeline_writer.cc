@@ -87,6 +87,7 @@ absl::StatusOr<TimelineSummary> WriteTimeline(const TimelineRequest& request) {
   absl::StatusOr<DeepIndex> deep = LoadFreshDeepIndex(request.trace_dir, index);
   if (deep.ok()) {
     extras.deep_indexed = true;
+    ApplyDeepAddresses(*deep, &index);  // Unix connections are paired through bind's path
     for (const DeepEntry& entry : deep->entries) {
       std::string location = PythonLocation(entry);
       if (!location.empty()) extras.python_locations[entry.event] = std::move(location);

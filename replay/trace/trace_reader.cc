@@ -1,6 +1,5 @@
 #include "replay/trace/trace_reader.h"
 
-#include <brotli/decode.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -16,14 +15,13 @@
 #include "absl/strings/str_cat.h"
 #include "replay/common/atomic_file.h"
 #include "replay/common/status_macros.h"
+#include "replay/trace/internal/chunk_format.h"
 #include "replay/trace/rr_trace.capnp.h"
 
 namespace pyreplay {
 
 namespace {
 
-// rr writes chunks of 1 MiB uncompressed; anything far bigger is corrupt, not a real chunk.
-constexpr uint32_t kMaxChunkBytes = 64u << 20;
 // Limits for one message: rr's largest frames (many memWrites, big registers) are far smaller.
 constexpr uint64_t kTraversalLimitWords = 64u << 20;  // 512 MiB of traversal per message
 constexpr int kNestingLimit = 64;
@@ -130,44 +128,24 @@ class ChunkInput final : public kj::BufferedInputStream {
     if (started_) ++chunk_index_;
     started_ = true;
     chunk_start_ = file_offset_;
-    uint32_t header[2];
-    if (file_size_ - file_offset_ < sizeof(header) || !ReadExactly(header, sizeof(header))) {
-      Throw(absl::DataLossError(absl::StrCat(
-          path_, ": chunk ", chunk_index_, " at byte ", chunk_start_, ": truncated chunk header (",
-          file_size_ - file_offset_, " of 8 bytes)")));
+    ChunkHeader header;
+    if (file_size_ - file_offset_ < sizeof(header) || !ReadExactly(&header, sizeof(header))) {
+      Throw(TruncatedChunkHeader(path_, chunk_index_, chunk_start_,
+                                 std::min<uint64_t>(file_size_ - file_offset_, sizeof(header))));
     }
     file_offset_ += sizeof(header);
-    const uint32_t compressed = header[0], uncompressed = header[1];
-    if (uncompressed > kMaxChunkBytes || compressed > kMaxChunkBytes) {
-      Throw(absl::DataLossError(absl::StrCat(
-          path_, ": chunk ", chunk_index_, " at byte ", chunk_start_, ": implausible chunk size (",
-          compressed, " compressed, ", uncompressed, " uncompressed; at most ", kMaxChunkBytes,
-          ")")));
+    absl::Status checked =
+        CheckChunkHeader(path_, chunk_index_, chunk_start_, header, file_size_ - file_offset_);
+    if (!checked.ok()) Throw(std::move(checked));
+    compressed_.resize(header.compressed);
+    if (!ReadExactly(compressed_.data(), header.compressed)) {
+      Throw(absl::DataLossError(absl::StrCat(ChunkWhere(path_, chunk_index_, chunk_start_),
+                                             ": file ended while reading it")));
     }
-    if (compressed > file_size_ - file_offset_) {
-      Throw(absl::DataLossError(absl::StrCat(
-          path_, ": chunk ", chunk_index_, " at byte ", chunk_start_, ": truncated (header says ",
-          compressed, " compressed bytes, the file has ", file_size_ - file_offset_, " left)")));
-    }
-    compressed_.resize(compressed);
-    if (!ReadExactly(compressed_.data(), compressed)) {
-      Throw(absl::DataLossError(absl::StrCat(path_, ": chunk ", chunk_index_, " at byte ",
-                                             chunk_start_, ": file ended while reading it")));
-    }
-    file_offset_ += compressed;
-    chunk_.resize(uncompressed);
-    size_t produced = uncompressed;
-    BrotliDecoderResult result = BrotliDecoderDecompress(
-        compressed, compressed_.data(), &produced, chunk_.data());
-    if (result != BROTLI_DECODER_RESULT_SUCCESS || produced != uncompressed) {
-      chunk_.clear();
-      Throw(absl::DataLossError(absl::StrCat(
-          path_, ": chunk ", chunk_index_, " at byte ", chunk_start_,
-          ": corrupt Brotli block or wrong chunk size (", compressed, " compressed bytes, expected ",
-          uncompressed, " uncompressed", result == BROTLI_DECODER_RESULT_SUCCESS
-                                             ? absl::StrCat(", got ", produced)
-                                             : std::string(), ")")));
-    }
+    file_offset_ += header.compressed;
+    absl::Status decompressed = DecompressChunk(path_, chunk_index_, chunk_start_, compressed_,
+                                                header.uncompressed, &chunk_);
+    if (!decompressed.ok()) Throw(std::move(decompressed));
     return true;
   }
 

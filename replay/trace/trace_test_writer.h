@@ -1,13 +1,15 @@
 // trace_test_writer.h: synthetic rr trace streams for tests and fuzz seeds (header only, test use).
 //
-// Writes Frame/TaskEvent messages packed, splits the packed bytes into chunks of a chosen size
+// Writes Frame/TaskEvent messages packed (and the frames' memory writes into a `data` stream), splits the packed bytes into chunks of a chosen size
 // (so messages straddle chunk boundaries), Brotli-compresses each chunk and frames it with rr's
 // BlockHeader {compressed, uncompressed}. Needs libbrotlienc.
 //
 //   TestTraceWriter w;
 //   w.Syscall(100, 41, /*entering=*/true, /*args=*/{AF_INET, SOCK_STREAM, 0});
 //   w.Syscall(100, 41, /*entering=*/false, {}, /*rax=*/3);
-//   w.WriteTo(dir);   // version, events, tasks
+//   w.MemWrite(0x7000, addrlen);     // attached to the next frame, as rr's write_raw_header does
+//   w.Syscall(100, 288, /*entering=*/false, {}, /*rax=*/4);
+//   w.WriteTo(dir);   // version, events, tasks, data
 #ifndef PYREPLAY_REPLAY_TRACE_TRACE_TEST_WRITER_H_
 #define PYREPLAY_REPLAY_TRACE_TRACE_TEST_WRITER_H_
 
@@ -18,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <capnp/message.h>
@@ -65,6 +68,24 @@ inline std::string VersionFile(const std::string& uuid = std::string(16, '\x42')
 
 class TestTraceWriter {
  public:
+  // MemWrite queues a memory write of `bytes` at `addr` for the next frame, as rr's
+  // write_raw_header does. `holes` ({offset, size}, in order) are zero runs rr does not store:
+  // their bytes are left out of the data stream.
+  void MemWrite(uint64_t addr, const std::string& bytes,
+                std::vector<std::pair<uint64_t, uint64_t>> holes = {}, int32_t tid = 0) {
+    uint64_t at = 0;
+    for (const auto& [offset, size] : holes) {
+      data_.append(bytes, at, offset - at);
+      at = offset + size;
+    }
+    data_.append(bytes, at, std::string::npos);
+    writes_.push_back({addr, bytes.size(), std::move(holes), tid});
+  }
+
+  // SetLastWriteSize overrides the size recorded for the last queued MemWrite (not its bytes):
+  // a corrupt frame, e.g. one whose holes exceed its size.
+  void SetLastWriteSize(uint64_t size) { writes_.back().size = size; }
+
   // Syscall adds a syscall frame; `args` fill rdi, rsi, rdx; `rax` the result.
   void Syscall(int32_t tid, int number, bool entering, std::vector<uint64_t> args = {},
                int64_t rax = 0, const std::string& local = "", const std::string& remote = "") {
@@ -72,6 +93,7 @@ class TestTraceWriter {
     auto frame = message.initRoot<rr::Frame>();
     frame.setTid(tid);
     frame.setMonotonicSec(1000.0 + 0.001 * static_cast<double>(++frames_));
+    AttachWrites(frame, tid);
     uint64_t regs[27] = {};
     regs[10] = static_cast<uint64_t>(rax);
     regs[15] = static_cast<uint64_t>(number);
@@ -102,6 +124,7 @@ class TestTraceWriter {
     auto frame = message.initRoot<rr::Frame>();
     frame.setTid(tid);
     frame.setMonotonicSec(1000.0 + 0.001 * static_cast<double>(++frames_));
+    AttachWrites(frame, tid);
     frame.initEvent().setSched();
     events_ += Packed(message);
   }
@@ -129,14 +152,16 @@ class TestTraceWriter {
   uint64_t frames() const { return frames_; }
   const std::string& events_stream() const { return events_; }
   const std::string& tasks_stream() const { return tasks_; }
+  const std::string& data_stream() const { return data_; }
 
-  // WriteTo writes version, events and tasks (chunked at `chunk_size`) into `dir`.
+  // WriteTo writes version, events, tasks and data (chunked at `chunk_size`) into `dir`.
   void WriteTo(const std::string& dir, size_t chunk_size = 4096,
                const std::string& uuid = std::string(16, '\x42')) const {
     std::filesystem::create_directories(dir);
     WriteFile(dir + "/version", VersionFile(uuid));
     WriteFile(dir + "/events", Chunked(events_, chunk_size));
     WriteFile(dir + "/tasks", Chunked(tasks_, chunk_size));
+    WriteFile(dir + "/data", Chunked(data_, chunk_size));
   }
 
   static void WriteFile(const std::string& path, const std::string& bytes) {
@@ -145,9 +170,33 @@ class TestTraceWriter {
   }
 
  private:
+  struct Write {
+    uint64_t addr;
+    uint64_t size;
+    std::vector<std::pair<uint64_t, uint64_t>> holes;
+    int32_t tid;
+  };
+
+  void AttachWrites(rr::Frame::Builder frame, int32_t tid) {
+    auto list = frame.initMemWrites(static_cast<unsigned>(writes_.size()));
+    for (size_t i = 0; i < writes_.size(); ++i) {
+      list[i].setTid(writes_[i].tid != 0 ? writes_[i].tid : tid);
+      list[i].setAddr(writes_[i].addr);
+      list[i].setSize(writes_[i].size);
+      auto holes = list[i].initHoles(static_cast<unsigned>(writes_[i].holes.size()));
+      for (size_t j = 0; j < writes_[i].holes.size(); ++j) {
+        holes[j].setOffset(writes_[i].holes[j].first);
+        holes[j].setSize(writes_[i].holes[j].second);
+      }
+    }
+    writes_.clear();
+  }
+
   uint64_t frames_ = 0;
   std::string events_;
   std::string tasks_;
+  std::string data_;
+  std::vector<Write> writes_;
 };
 
 // RrSockaddrIn is a sockaddr_in as rr 5.6.0 stores it in socketAddrs: port in host byte order.
@@ -159,6 +208,32 @@ inline std::string RrSockaddrIn(uint32_t ip_host_order, uint16_t port) {
   memcpy(raw.data() + 2, &port, 2);
   memcpy(raw.data() + 4, &ip, 4);
   return raw;
+}
+
+// SockaddrIn is a sockaddr_in as the kernel writes it (and a program passes it): network order.
+inline std::string SockaddrIn(uint32_t ip_host_order, uint16_t port) {
+  std::string raw(16, '\0');
+  uint16_t family = 2;  // AF_INET
+  uint16_t net_port = __builtin_bswap16(port);
+  uint32_t ip = __builtin_bswap32(ip_host_order);
+  memcpy(raw.data(), &family, 2);
+  memcpy(raw.data() + 2, &net_port, 2);
+  memcpy(raw.data() + 4, &ip, 4);
+  return raw;
+}
+
+// SockaddrUn is a sockaddr_un of `path` as long as the kernel reports it: the family, the path
+// and its NUL (none for an abstract name, which starts with '\0'); the family alone when unnamed.
+inline std::string SockaddrUn(const std::string& path) {
+  std::string raw("\x01\x00", 2);  // AF_UNIX
+  raw += path;
+  if (!path.empty() && path[0] != '\0') raw.push_back('\0');
+  return raw;
+}
+
+// U32 is a little-endian socklen_t, as accept's addrlen.
+inline std::string U32(uint32_t value) {
+  return std::string(reinterpret_cast<const char*>(&value), 4);
 }
 
 }  // namespace pyreplay::testing

@@ -1,5 +1,7 @@
 """`pyreplay index --deep`: Python locations at every connect and thread creation, checked
-against the session scripts' own line numbers; thread names; Ctrl-C; staleness."""
+against the session scripts' own line numbers; thread names; Ctrl-C; staleness; and the socket
+addresses only the calls' arguments hold (tests/e2e/programs/socket_kinds.py's Unix sockets,
+refused TCP connect and UDP connect), checked against what that program printed."""
 
 import glob
 import json
@@ -119,9 +121,12 @@ class DeepIndexTest(TempDirTestCase):
                                                  check=True).stdout)["uuid"])
         with open(version_file, "rb") as f:
             original = f.read()
-        at = original.index(uuid[:8])
+        # The header is packed: a word's zero bytes are left out, its other bytes stay in order.
+        # So look for the nonzero bytes of the uuid's first word, and keep the flipped one nonzero.
+        word = max((bytes(b for b in uuid[i:i + 8] if b) for i in (0, 8)), key=len)
+        at = original.index(word, original.index(b"\n") + 1)
         changed = bytearray(original)
-        changed[at] = changed[at] ^ 0x01 or 0x01
+        changed[at] ^= 0x01 if changed[at] != 0x01 else 0x02
         try:
             with open(version_file, "wb") as f:
                 f.write(changed)
@@ -176,6 +181,110 @@ class DeepIndexTest(TempDirTestCase):
         self.assertIn("no CPython runtime symbols", errors[0])
         self.assertIn("python3.11-dbg", errors[0])
         self.assertFalse(os.path.exists(os.path.join(rec.trace_dir, "pyreplay", "deep")))
+
+
+PROGRAMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "programs")
+
+
+def inet(pair):
+    return "%s:%d" % (pair[0], pair[1])
+
+
+class DeepAddressTest(TempDirTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.rec = record_program(["/usr/bin/python3.11", os.path.join(PROGRAMS, "socket_kinds.py")],
+                                 cls.workdir, "socket_kinds")
+        assert cls.rec.truth, cls.rec.proc.stderr
+        cls.before = pyreplay("events", cls.rec.trace_dir, check=True).stdout
+        cls.deep_run = pyreplay("index", "--deep", cls.rec.trace_dir, timeout=600)
+        cls.events = json.loads(pyreplay("events", cls.rec.trace_dir, "--json",
+                                         check=True).stdout)
+        cls.table = pyreplay("events", cls.rec.trace_dir, check=True).stdout
+
+    def of(self, kind, tid, **match):
+        found = [e for e in self.events if e["kind"] == kind and e["tid"] == tid and
+                 all(e[k] == v for k, v in match.items())]
+        self.assertEqual(len(found), 1, (kind, tid, match, found))
+        return found[0]
+
+    def test_unix_binds_have_their_paths(self):
+        self.assertEqual(self.deep_run.returncode, 0, self.deep_run.stderr)
+        truth = self.rec.truth
+        binds = truth["unix_binds"] + truth["abstract_binds"]
+        self.assertEqual(len(binds), 3)
+        self.assertIn(True, [b["path"].startswith("@") for b in binds])  # an abstract name
+        # One thread may bind one fd number more than once (the servers' fds are reused): pair
+        # the program's notes and the index's entries of each (tid, fd) in order.
+        def entries(kind, tid, fd):
+            return [e for e in self.events if e["kind"] == kind and e["tid"] == tid and
+                    e["fd"] == fd and e["family"] == 1]
+        seen = {}
+        for b in binds:
+            key = (b["tid"], b["fd"])
+            n = seen.get(key, 0)
+            seen[key] = n + 1
+            found = entries("bind", *key)
+            self.assertGreater(len(found), n, (b, found))
+            e = found[n]
+            self.assertEqual(e["local"], {"address": b["path"], "inferred": False,
+                                          "source": "deep"}, e)
+            self.assertEqual(e["details"], "%s (deep) fd %d ok" % (b["path"], b["fd"]))
+            self.assertNotIn("address_hint", e)
+            if b.get("server") or b["path"].startswith("@"):
+                # its listen is the first one on that fd after it
+                listen = [x for x in entries("listen", *key) if x["event"] > e["event"]][0]
+                self.assertEqual(listen["local"]["address"], b["path"])
+        self.assertEqual(sum(seen.values()), len([e for e in self.events if e["kind"] == "bind"
+                                                  and e["family"] == 1]))
+
+    def test_unix_connects_and_their_pairs(self):
+        truth = self.rec.truth
+        for key in ("unix", "abstract"):
+            server = [b for b in truth[key + "_binds"] if b.get("server", key == "abstract")][0]
+            accepts = [e for e in self.events if e["kind"] == "accept" and e["family"] == 1 and
+                       e["local"] and e["local"]["address"] == server["path"]]
+            self.assertEqual(len(accepts), len(truth[key + "_accepts"]), key)
+            for c in truth[key + "_connects"]:
+                e = self.of("connect", c["tid"], fd=c["fd"])
+                self.assertEqual(e["remote"], {"address": c["path"], "inferred": False,
+                                               "source": "deep"}, e)
+                self.assertEqual(e["local"]["address"], c["local"] or "(unnamed)", e)
+                self.assertIsNotNone(e["peer"], e)
+                accept = [a for a in self.events if a["event"] == e["peer"]["event"]][0]
+                self.assertEqual(accept["kind"], "accept")
+                self.assertEqual(accept["peer"]["event"], e["event"])
+                self.assertEqual(accept["local"]["address"], c["path"])
+                # the accept that answered it reported this client as its peer
+                self.assertEqual(accept["remote"]["address"], c["local"] or "(unnamed)")
+                self.assertIn(accept["tid"], [a["tid"] for a in truth[key + "_accepts"]])
+        # Each accept answered one connect.
+        paired = [e["peer"]["event"] for e in self.events if e["kind"] == "connect" and e["peer"]]
+        self.assertEqual(len(paired), len(set(paired)))
+        self.assertEqual(len(paired), len(truth["unix_connects"] + truth["abstract_connects"]))
+
+    def test_refused_connects_target(self):
+        r = self.rec.truth["refused"][0]
+        e = self.of("connect", r["tid"], fd=r["fd"], result=-r["errno"])
+        self.assertEqual(e["remote"], {"address": inet(r["target"]), "inferred": False,
+                                       "source": "deep"})
+        self.assertEqual(e["details"], "? -> %s (deep) fd %d failed: ECONNREFUSED" % (
+            inet(r["target"]), r["fd"]))
+        self.assertIsNone(e["peer"])
+
+    def test_udp_connects_target(self):
+        u = self.rec.truth["udp"][0]
+        e = self.of("connect", u["tid"], fd=u["fd"])
+        self.assertEqual(e["remote"], {"address": inet(u["remote"]), "inferred": False,
+                                       "source": "deep"})
+        self.assertEqual(u["remote"], u["server"])
+
+    def test_tables_before_and_after(self):
+        self.assertIn("(address: pyreplay index --deep)", self.before)
+        self.assertNotIn("(address: pyreplay index --deep)", self.table)
+        self.assertIn("(deep)", self.table)
+        self.assertIn("PYTHON", self.table.splitlines()[0])
 
 
 if __name__ == "__main__":

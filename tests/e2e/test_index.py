@@ -2,7 +2,9 @@
 
 Records the two chapter sessions and tests/e2e/programs/many_conns.py (threads, IPv4 and IPv6
 connections, a forked child) once, then checks `pyreplay events --json` against what the programs
-printed about themselves, and every indexed syscall frame against `rr dump`. Bad input goes
+printed about themselves, and every indexed syscall frame against `rr dump`. SocketKindsTest
+records tests/e2e/programs/socket_kinds.py (Unix stream sockets, a refused TCP connect, UDP),
+whose addresses rr's socketAddrs do not hold. Bad input goes
 through the CLI: one `pyreplay: error:` line, a non-zero exit, and no index left behind.
 """
 
@@ -200,12 +202,12 @@ class IndexTest(harness.TempDirTestCase):
     # -- bad input -------------------------------------------------------------------------------
 
     def copy_streams(self, name):
-        """A minimal copy of a trace (version, events, tasks): all the index reads."""
+        """A minimal copy of a trace (version, events, tasks, data): all the index reads."""
         src = self.recordings["sockets"].trace_dir
         dst = os.path.join(self.workdir, name)
         shutil.rmtree(dst, ignore_errors=True)
         os.makedirs(dst)
-        for f in ("version", "events", "tasks"):
+        for f in ("version", "events", "tasks", "data"):
             shutil.copyfile(os.path.join(src, f), os.path.join(dst, f))
         return dst
 
@@ -293,6 +295,118 @@ class IndexTest(harness.TempDirTestCase):
             self.assertEqual(len(lines), 1, proc.stderr)
             self.assertRegex(lines[0], r"^pyreplay: error: .*(Permission denied|cannot open)")
         self.assertFalse(os.path.exists(os.path.join(trace, "pyreplay")))
+
+
+def unix_text(name):
+    """A Unix address as the program printed it ("" when unnamed), as the index writes it."""
+    return name or "(unnamed)"
+
+
+class SocketKindsTest(harness.TempDirTestCase):
+    """Addresses that only the trace's data stream holds (accept's peer, getpeername's answer),
+    and the ones no trace file holds, which must say how to get them."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.rec = harness.record_program(
+            [harness.PYTHON, os.path.join(PROGRAMS, "socket_kinds.py")], cls.workdir,
+            "socket_kinds")
+        assert cls.rec.truth, cls.rec.proc.stderr
+        cls.events = events_json(cls.rec.trace_dir)
+        cls.table = harness.pyreplay("events", cls.rec.trace_dir, check=True).stdout
+
+    def of(self, kind, tid, **match):
+        found = [e for e in self.events if e["kind"] == kind and e["tid"] == tid and
+                 all(e[k] == v for k, v in match.items())]
+        self.assertEqual(len(found), 1, (kind, tid, match, found))
+        return found[0]
+
+    def test_unix_accepts_carry_the_peer_the_kernel_reported(self):
+        truth = self.rec.truth
+        accepts = truth["unix_accepts"] + truth["abstract_accepts"]
+        self.assertEqual(len(accepts), 4)
+        self.assertIn("", [a["peer"] for a in accepts])       # unnamed peers
+        self.assertIn(True, [a["peer"].startswith("/") for a in accepts])  # and a named one
+        # One acceptor thread per server, accepting in the order it noted them.
+        indexed = {}
+        for e in self.events:
+            if e["kind"] == "accept":
+                indexed.setdefault(e["tid"], []).append(e)
+        noted = {}
+        for a in accepts:
+            noted.setdefault(a["tid"], []).append(a)
+        self.assertEqual(sorted(noted), sorted(indexed))
+        for a, e in [pair for tid in noted for pair in zip(noted[tid], indexed[tid], strict=True)]:
+            self.assertEqual(e["result"], a["fd"])
+            self.assertEqual(e["fd"], a["listen_fd"])
+            self.assertEqual(e["family"], 1)  # AF_UNIX
+            self.assertEqual(e["remote"], {"address": unix_text(a["peer"]), "inferred": False,
+                                           "source": "syscall"}, e)
+            # The listener's own path is only in bind's argument.
+            self.assertIsNone(e["local"])
+            self.assertEqual(e["address_hint"], "pyreplay index --deep")
+            self.assertIn("%s -> (address: pyreplay index --deep) fd %d new fd %d ok" % (
+                unix_text(a["peer"]), a["listen_fd"], a["fd"]), e["details"])
+
+    def test_unix_connects_are_named_by_getpeername_in_the_trace(self):
+        connects = self.rec.truth["unix_connects"] + self.rec.truth["abstract_connects"]
+        for c in connects:
+            e = self.of("connect", c["tid"])
+            self.assertEqual(e["fd"], c["fd"])
+            self.assertTrue(e["ok"])
+            self.assertEqual(e["remote"]["address"], c["path"], e)
+            self.assertEqual(e["remote"]["source"], "inferred")  # from getpeername's frame
+            if not c["local"]:
+                self.assertEqual(e["local"]["address"], "(unnamed)")
+            else:  # bound first: its address is in bind's argument
+                self.assertIsNone(e["local"])
+                self.assertTrue(e["details"].startswith("(address: pyreplay index --deep) -> "),
+                                e)
+
+    def test_refused_connect_has_its_errno_and_says_how_to_get_its_target(self):
+        r = self.rec.truth["refused"][0]
+        self.assertEqual(r["errno_name"], "ECONNREFUSED")
+        e = self.of("connect", r["tid"], fd=r["fd"], result=-r["errno"])
+        self.assertFalse(e["ok"])
+        self.assertIsNone(e["remote"])
+        self.assertEqual(e["address_hint"], "pyreplay index --deep")
+        self.assertEqual(e["details"], "? -> (address: pyreplay index --deep) fd %d failed: "
+                                       "ECONNREFUSED" % r["fd"])
+
+    def test_udp_connect(self):
+        u = self.rec.truth["udp"][0]
+        e = self.of("connect", u["tid"], fd=u["fd"])
+        self.assertEqual(e["type"], 2)  # SOCK_DGRAM
+        self.assertTrue(e["ok"])
+        self.assertEqual(e["remote"]["address"], addr_text(u["remote"]))
+        binds = [b for b in self.events if b["kind"] == "bind" and b["fd"] == u["server_fd"]
+                 and b["family"] == 2 and b["type"] == 2]
+        self.assertEqual(len(binds), 1)
+        self.assertIn("(address: pyreplay index --deep)", binds[0]["details"])
+
+    def test_no_question_mark_where_the_trace_holds_the_answer(self):
+        # Every accept's peer, and every connect's target the program asked getpeername for, is
+        # known; an address no trace file holds says how to get it. Only a connect's own local
+        # address (autobound, or bound through an argument) may stay "?".
+        for e in self.events:
+            if e["kind"] not in ("bind", "listen", "connect", "accept"):
+                continue
+            if e["kind"] == "accept":
+                self.assertIsNotNone(e["remote"], e)
+            if e["kind"] == "connect":
+                self.assertTrue(e["details"].startswith("? -> ") or "?" not in e["details"], e)
+                self.assertNotIn("-> ?", e["details"], e)
+            else:
+                self.assertNotIn("?", e["details"].replace("(address: pyreplay index --deep)",
+                                                           ""), e)
+        self.assertNotIn(" -> ? ", self.table)
+        self.assertIn("(address: pyreplay index --deep)", self.table)
+        # The index's view of every socket syscall frame is rr's own.
+        frames = rr_dump_frames(self.rec.trace_dir)
+        for e in self.events:
+            if "syscall" in e:
+                self.assertEqual(frames[e["event"]][1], NAMES[e["syscall"]], e)
 
 
 if __name__ == "__main__":

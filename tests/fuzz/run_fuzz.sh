@@ -18,7 +18,7 @@ command -v "$CXX" >/dev/null || { echo "run_fuzz.sh: $CXX not found" >&2; exit 1
 capnp compile -oc++:"$WORK/gen" --src-prefix="$REPO" "$REPO/replay/trace/rr_trace.capnp"
 CFLAGS="-std=c++20 -g -O1 -I$REPO -I$WORK/gen -fno-omit-frame-pointer"
 LIBS="$(pkg-config --libs capnp absl_status absl_statusor absl_strings absl_str_format) -lbrotlidec"
-SOURCES="$REPO/replay/trace/trace_reader.cc $REPO/replay/common/atomic_file.cc $WORK/gen/replay/trace/rr_trace.capnp.c++"
+SOURCES="$REPO/replay/trace/trace_reader.cc $REPO/replay/trace/raw_data_reader.cc $REPO/replay/trace/internal/chunk_format.cc $REPO/replay/common/atomic_file.cc $WORK/gen/replay/trace/rr_trace.capnp.c++"
 
 # The fuzz target, under ASan + UBSan (UBSan findings abort, so the run fails on them).
 $CXX $CFLAGS -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

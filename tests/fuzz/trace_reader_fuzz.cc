@@ -1,8 +1,9 @@
 // trace_reader_fuzz.cc: libFuzzer target for the rr chunk reader and message decoding.
 //
 // The first input byte picks what the rest is: a `version` file (ParseTraceHeader), an `events`
-// stream (chunks of Brotli, then packed Frame messages) or a `tasks` stream (TaskEvent messages).
-// Every field the index reads is touched. Any crash, hang, leak or sanitizer report is a bug: bad
+// stream (chunks of Brotli, then packed Frame messages), a `tasks` stream (TaskEvent messages) or
+// a `data` stream (RawDataReader: skips over chunks and reads that straddle them). Every field
+// the index reads is touched. Any crash, hang, leak or sanitizer report is a bug: bad
 // input must come back as a status. Built by tests/fuzz/run_fuzz.sh.
 #include <sys/mman.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <cstdint>
 #include <string>
 
+#include "replay/trace/raw_data_reader.h"
 #include "replay/trace/rr_trace.capnp.h"
 #include "replay/trace/trace_reader.h"
 
@@ -26,6 +28,10 @@ uint64_t Touch(pyreplay::StreamReader& reader, bool frames) {
         sum += static_cast<uint64_t>(frame.getTid()) + frame.getRegisters().getRaw().size();
         double time = frame.getMonotonicSec();  // any 64 bits: may be NaN or huge
         sum += time > 0 && time < 1e18 ? static_cast<uint64_t>(time) : 0;
+        for (auto write : frame.getMemWrites()) {  // the index sums these for data offsets
+          sum += write.getAddr() + write.getSize();
+          for (auto hole : write.getHoles()) sum += hole.getOffset() + hole.getSize();
+        }
         auto event = frame.getEvent();
         if (event.isSyscall()) {
           auto syscall = event.getSyscall();
@@ -53,11 +59,26 @@ uint64_t Touch(pyreplay::StreamReader& reader, bool frames) {
   return sum;
 }
 
+// TouchData reads a few spans of a data stream, skipping between them: at the start, across the
+// first chunk boundaries, and far beyond what a small input holds.
+uint64_t TouchData(pyreplay::RawDataReader& reader, const std::string& input) {
+  uint64_t sum = 0;
+  const uint64_t wanted[][2] = {{0, 4}, {10, 100}, {4096, 16}, {(1u << 20) - 3, 8}, {1u << 26, 1}};
+  for (const auto& [offset, size] : wanted) {
+    if (offset < reader.position()) continue;
+    reader.Skip(offset - reader.position());
+    std::string bytes;
+    if (!reader.Read(size, &bytes).ok()) break;
+    for (char c : bytes) sum += static_cast<unsigned char>(c);
+  }
+  return sum + input.size();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  const uint8_t mode = data[0] % 3;
+  const uint8_t mode = data[0] % 4;
   std::string rest(reinterpret_cast<const char*>(data + 1), size - 1);
   if (mode == 0) {
     absl::StatusOr<pyreplay::TraceHeader> header = pyreplay::ParseTraceHeader("version", rest);
@@ -71,6 +92,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   std::string path = "/proc/self/fd/" + std::to_string(fd);
+  if (mode == 3) {
+    absl::StatusOr<std::unique_ptr<pyreplay::RawDataReader>> data_reader =
+        pyreplay::RawDataReader::OpenFile(path);
+    if (data_reader.ok()) {
+      volatile uint64_t sink = TouchData(**data_reader, rest);
+      (void)sink;
+    }
+    close(fd);
+    return 0;
+  }
   absl::StatusOr<std::unique_ptr<pyreplay::StreamReader>> reader =
       pyreplay::StreamReader::OpenFile(path);
   if (reader.ok()) {
