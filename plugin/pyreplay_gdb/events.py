@@ -173,13 +173,9 @@ def _step(pool, k):
 
 
 def _complete_goto(text, word):
-    word = word or ""
-    if text.endswith("@" + word) and not word.startswith("@"):
-        # gdb breaks words at '@': complete the name after it.
-        return core.complete_words(word, core.mark_names())
-    if word.startswith("@"):
-        return ["@" + n for n in core.mark_names() if ("@" + n).startswith(word)]
-    return core.complete_words(word, ["@" + n for n in core.mark_names()])
+    # gdb breaks words at '@' and at the '-', ':' a mark name may hold; complete_words matches
+    # the whole `@NAME` typed so far.
+    return core.complete_words(text, word, ["@" + n for n in core.mark_names()])
 
 
 @command("goto", _complete_goto)
@@ -239,10 +235,10 @@ def _trace_thread_ids():
 
 def _complete_kind_thread(text, word):
     words = text.split()
-    if len(words) >= 1 and (words[-1] == "--thread" and not word or
-                            len(words) >= 2 and words[-2] == "--thread" and word):
-        return core.complete_words(word, _trace_thread_ids())
-    return core.complete_words(word, list(cat.KINDS) + ["--thread"])
+    before = words[:-1] if core.last_token(text) else words  # the arguments already complete
+    if before and before[-1] == "--thread":
+        return core.complete_words(text, word, _trace_thread_ids())
+    return core.complete_words(text, word, list(cat.KINDS) + ["--thread"])
 
 
 @command("next", _complete_kind_thread)

@@ -102,7 +102,7 @@ Shows each mark's name, position, author, time, Python location and note, oldest
 
 
 def _complete_marks(text, word):
-    return core.complete_words(word, core.mark_names())
+    return core.complete_words(text, word, core.mark_names())
 
 
 @command("unmark", _complete_marks)

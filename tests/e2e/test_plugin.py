@@ -181,14 +181,22 @@ class PluginOnSocketsTest(TempDirTestCase):
             "bt": "Usage: pyr bt [--all]",
             "list": "Usage: pyr list [CONTEXT]",
         }
-        pyreplay("marks", self.trace, "add", "completion-mark", "--event",
-                 str(self.connects[0][0]), check=True)
+        # Mark names may hold the `-`, `.` and `:` at which gdb splits completion words.
+        marks = ("completion-mark", "dotted.name:v-2")
+        for name in marks:
+            pyreplay("marks", self.trace, "add", name, "--event", str(self.connects[0][0]),
+                     check=True)
         try:
             proc = self.replay(["help pyr %s" % name for name in usages] + [
                 "complete pyr next con", "complete pyr prev th", "complete pyr events --thread ",
-                "complete pyr g", "complete pyr goto @compl", "complete pyr unmark comp"])
+                "complete pyr g", "complete pyr goto @compl", "complete pyr unmark comp",
+                "complete pyr bt -", "complete pyr bt --a", "complete pyr next -",
+                "complete pyr events connect --th", "complete pyr unmark completion-m",
+                "complete pyr goto @completion-m", "complete pyr goto @dotted.name:v-",
+                "complete pyr unmark dotted.name:"])
         finally:
-            pyreplay("marks", self.trace, "rm", "completion-mark", check=True)
+            for name in marks:
+                pyreplay("marks", self.trace, "rm", name, check=True)
         out = proc.stdout
         for name, usage in usages.items():
             self.assertIn(usage, out, "help pyr %s" % name)
@@ -201,6 +209,15 @@ class PluginOnSocketsTest(TempDirTestCase):
             self.assertIn("pyr events --thread %d" % tid, lines)
         self.assertIn("pyr goto @completion-mark", lines)
         self.assertIn("pyr unmark completion-mark", lines)
+        # After a `-`, `@` or `:` gdb's word is only the end of the argument: the whole
+        # argument still completes, once, and not glued to what was typed.
+        for want in ("pyr bt --all", "pyr next --thread", "pyr events connect --thread",
+                     "pyr goto @dotted.name:v-2", "pyr unmark dotted.name:v-2"):
+            self.assertIn(want, lines)
+        self.assertEqual(out.count("pyr bt --all\n"), 2, out)             # `-` and `--a`
+        self.assertEqual(out.count("pyr unmark completion-mark\n"), 2, out)
+        self.assertEqual(out.count("pyr goto @completion-mark\n"), 2, out)
+        self.assertNotRegex(out, r"(?m)^pyr (bt|next) ---")
 
     def test_no_index_offers_to_build_it(self):
         index = os.path.join(self.trace, "pyreplay", "index")
