@@ -253,6 +253,31 @@ class PluginOnSocketsTest(TempDirTestCase):
                                 "-ex", "when", timeout=180)
         self.assertEqual(whens(proc.stdout), [event], proc.stdout + proc.stderr)
 
+    def test_replay_goto_refuses_a_target_that_is_not_there(self):
+        out = subprocess.run(["rr", "dump", self.trace], capture_output=True, text=True,
+                             timeout=120, check=True).stdout
+        last = max(int(m) for m in re.findall(r"global_time:(\d+),", out))
+        pyreplay("marks", self.trace, "add", "goto-check-mark", "--event",
+                 str(self.connects[0][0]), check=True)
+        try:
+            cases = {"@nope": r"no mark named 'nope' \(marks here: [^)]*goto-check-mark",
+                     str(last + 1): r"event %d is out of range: .* has events 1 to %d$" %
+                                    (last + 1, last),
+                     "0": r"has events 1 to %d$" % last,
+                     "abc": r"abc is not a target"}
+            for target, message in cases.items():
+                proc = harness.pyreplay("replay", self.trace, "--batch", "--goto", target, "-ex",
+                                        "when", timeout=180)
+                self.assertNotEqual(proc.returncode, 0, target)
+                self.assertEqual(whens(proc.stdout), [], target)  # rr never started
+                lines = proc.stderr.strip().splitlines()
+                self.assertEqual(len(lines), 1, proc.stderr)
+                self.assertRegex(lines[0], r"^pyreplay: error: --goto %s: .*" % re.escape(target)
+                                 if target != "abc" else r"^pyreplay: error: ")
+                self.assertRegex(lines[0], message)
+        finally:
+            pyreplay("marks", self.trace, "rm", "goto-check-mark", check=True)
+
     def test_plugin_loads_by_hand_in_plain_rr_replay(self):
         event = self.connects[0][0]
         layout = os.path.join(os.path.dirname(os.path.dirname(harness.PYREPLAY)), "lib",
