@@ -199,7 +199,8 @@ class _PyrCommand(gdb.Command):
 
 
 def register_all():
+    from .catalog import KINDS  # the index's kind names, for the help of the KIND arguments
     for name, handler, completer in COMMANDS:
-        doc = handler.__doc__ or name
+        doc = (handler.__doc__ or name).replace("{KINDS}", ", ".join(KINDS))
         cls = type("Pyr_" + re.sub(r"\W", "_", name), (_PyrCommand,), {"__doc__": doc})
         cls(name, handler, completer)

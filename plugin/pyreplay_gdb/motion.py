@@ -147,20 +147,16 @@ class Checkpoints:
 
 
 CHECKPOINTS = Checkpoints()
-_checkpointable = {}
 
 
 def checkpointable_here():
     """Whether an rr `checkpoint` here is a real clone that `restart` restores exactly: not while
     the next event to replay is a syscallbuf flush/reset/abort, a map growth or an exit (rr
     5.6.0 cannot clone then, and its restart to a mere mark fails without ticks)."""
-    if "sites" not in _checkpointable:
-        from . import core
-        sites = core.call(core.core().event_sites, core.trace_dir())
-        _checkpointable["sites"] = [bool(s[9]) if len(s) > 9 else True for s in sites]
-    sites = _checkpointable["sites"]
+    from .catalog import raw_sites
+    sites = raw_sites()
     event = when()
-    return 1 <= event <= len(sites) and sites[event - 1]
+    return 1 <= event <= len(sites) and (len(sites[event - 1]) <= 9 or bool(sites[event - 1][9]))
 STATS = {"runs": 0, "restarts": 0, "stops": 0}
 
 

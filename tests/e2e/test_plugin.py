@@ -15,6 +15,7 @@ import harness
 from harness import TempDirTestCase, pyreplay, record_session, replay_batch, whens
 
 DUMP_LINE = re.compile(r"global_time:(\d+), event:`SYSCALL: (\w+)' \(state:(\w+)\) tid:(\d+)")
+FRAME_LINE = re.compile(r"global_time:(\d+), event:`([^']*)' (?:\(state:(\w+)\) )?tid:(\d+)")
 REGS_PY = ("python import json, gdb; f = gdb.newest_frame(); "
            "print('STATE ' + json.dumps({'tid': gdb.selected_thread().ptid[1], "
            "'pc': int(f.pc()), 'rax': int(f.read_register('rax')), "
@@ -36,6 +37,20 @@ def rr_syscalls(trace_dir):
                          check=True).stdout
     return [(int(m.group(1)), m.group(2), m.group(3), int(m.group(4)))
             for m in DUMP_LINE.finditer(out)]
+
+
+def rr_frames(trace_dir):
+    """[(event, what, state or None, tid)] of every frame, as `rr dump` prints them."""
+    out = subprocess.run(["rr", "dump", trace_dir], capture_output=True, text=True, timeout=120,
+                         check=True).stdout
+    return [(int(m.group(1)), m.group(2), m.group(3), int(m.group(4)))
+            for m in FRAME_LINE.finditer(out)]
+
+
+def listed(output):
+    """[(event, kind, tid)] of the rows `pyr events` printed."""
+    return [(int(m.group(1)), m.group(2), int(m.group(3))) for m in
+            re.finditer(r"^(?:=>|  )\s+(\d+)  ([\w-]+)\s+tid (\d+)", output, re.M)]
 
 
 def microarch():
@@ -158,6 +173,46 @@ class PluginOnSocketsTest(TempDirTestCase):
         self.assertGreaterEqual(len(want[0]["regs"]), 20)
         # rr holds the checkpoints of the three landings.
         self.assertEqual(len(re.findall(r"^\d+\s", warm.stdout, re.M)), 3, warm.stdout[-2000:])
+
+    def test_every_index_kind_lists_and_lands(self):
+        """Thread exits, the process exit and the exec are indexed events too: listed, reachable
+        with `pyr next KIND`, and landed where rr can stop, in the event's own thread."""
+        frames = rr_frames(self.trace)
+        exits = [(e, tid) for e, what, _, tid in frames if what == "EXIT"]
+        exec_event, exec_tid = next((e, tid) for e, what, state, tid in frames
+                                    if what == "SYSCALL: execve" and state == "EXITING_SYSCALL")
+        exec_land = next(e for e, what, _, tid in frames if e > exec_event and tid == exec_tid)
+        # rr cannot stop at a thread's EXIT frame: pyr lands at the thread's last syscall.
+        last_syscall = {tid: max(e for e, _, state, t in frames
+                                 if t == tid and state == "ENTERING_SYSCALL" and e < event)
+                        for event, tid in exits}
+        truth_tids = sorted(t["tid"] for t in self.rec.truth["threads"])
+        self.assertEqual(sorted(tid for _, tid in exits), truth_tids)
+        commands = ["pyr events thread-exit", "pyr events exit", "pyr events exec",
+                    "complete pyr next thr", "complete pyr events ex", "pyr next exec", "when"]
+        for _ in exits:
+            commands += ["pyr next thread-exit", "when", REGS_PY]
+        proc = self.replay(commands)
+        out = proc.stdout
+        rows = listed(out)
+        self.assertEqual([(e, t) for e, kind, t in rows if kind == "thread-exit"], exits, out[-4000:])
+        self.assertEqual([(e, t) for e, kind, t in rows if kind == "exit"],
+                         [max(exits)])  # the last thread's exit ends the process
+        self.assertEqual([(e, t) for e, kind, t in rows if kind == "exec"],
+                         [(exec_event, exec_tid)])
+        self.assertRegex(out, r"%d  exec\s+tid %d\s+%s" % (exec_event, exec_tid,
+                                                            re.escape(harness.PYTHON)))
+        lines = set(out.splitlines())
+        for want in ("pyr next thread", "pyr next thread-exit", "pyr events exec",
+                     "pyr events exit"):
+            self.assertIn(want, lines)
+        got_whens, got = whens(out), states(out)
+        self.assertEqual(got_whens, [exec_land] + [last_syscall[tid] for _, tid in exits],
+                         out[-4000:])
+        for (event, tid), state in zip(exits, got):
+            self.assertEqual(state["tid"], tid, "thread exit at event %d" % event)
+            self.assertEqual(state["insn"], "0f05")
+            self.assertIn(state["rax"], (60, 231))  # exit, or exit_group for the last thread
 
     def test_events_by_thread(self):
         tid = self.connects[1][1]
