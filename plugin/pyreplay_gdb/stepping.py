@@ -15,7 +15,6 @@ restore plus a short counted run.
 
 import gdb
 
-from . import core
 from . import motion
 from . import stacks
 from . import walker as wk
