@@ -87,6 +87,30 @@ class DeepIndexTest(TempDirTestCase):
             self.assertEqual(e["python"], "sockets.py:%d in main()" % want[0])
             self.assertEqual(e["python_stack"][0]["function"], "Thread.start")
 
+    def test_b_marks_added_by_event_carry_the_python_location(self):
+        talk = session_line("sockets", 's.connect(("127.0.0.1", PORT))')
+        client = next(c["tid"] for c in self.sockets.truth["connections"]
+                      if c["thread"] == "client-0")
+        event = next(e["event"] for e in self.events(self.sockets, "--kind", "connect")
+                     if e["tid"] == client)
+        trace = self.sockets.trace_dir
+        pyreplay("marks", trace, "add", "cli-connect", "--event", str(event), check=True)
+        pyreplay("marks", trace, "add", "cli-not-indexed", "--event", str(event + 1), check=True)
+        try:
+            # gdb's `pyr mark` at the same instant records the location from the live frames.
+            gdb = pyreplay("replay", trace, "--batch", "-ex", "pyr goto %d" % event, "-ex",
+                           "pyr mark gdb-connect", timeout=180)
+            self.assertIn("Marked gdb-connect", gdb.stdout, gdb.stdout[-2000:] + gdb.stderr)
+            marks = {m["name"]: m for m in json.loads(
+                pyreplay("marks", trace, "list", "--json", check=True).stdout)}
+        finally:
+            for name in ("cli-connect", "cli-not-indexed", "gdb-connect"):
+                pyreplay("marks", trace, "rm", name)
+        location = marks["cli-connect"]["python_location"]
+        self.assertRegex(location, r"(^|/)sockets\.py:%d, in talk$" % talk)
+        self.assertEqual(location, marks["gdb-connect"]["python_location"])
+        self.assertEqual(marks["cli-not-indexed"]["python_location"], "")
+
     def test_c_threads_session_after_a_full_pass(self):
         run = pyreplay("index", "--deep", self.threads.trace_dir, timeout=600)
         self.assertEqual(run.returncode, 0, run.stderr)
