@@ -15,6 +15,9 @@ from harness import (PYREPLAY, TempDirTestCase, pyreplay, record_program, record
                      session_line)
 
 
+PYTHON_312 = "/root/.pyenv/versions/3.12.1/bin/python3.12"
+
+
 def frames_in(entry, script):
     return [(f["line"], f["function"]) for f in entry["python_stack"]
             if os.path.basename(f["file"]) == script]
@@ -199,6 +202,24 @@ class DeepIndexTest(TempDirTestCase):
         self.assertEqual(len(errors), 1, out.stderr)
         self.assertIn("no CPython runtime symbols", errors[0])
         self.assertIn("python3.11-dbg", errors[0])
+        self.assertFalse(os.path.exists(os.path.join(rec.trace_dir, "pyreplay", "deep")))
+
+
+    @unittest.skipUnless(os.path.exists(PYTHON_312), "no " + PYTHON_312 + " here")
+    def test_h_another_python_gets_its_version_named(self):
+        # A shared-library build: _PyRuntime and Py_Version are in libpython3.12.so, which gdb
+        # does not load from the executable alone.
+        rec = record_program([PYTHON_312, "-c", "import threading; t = threading.Thread("
+                              "target=print, args=('hi',)); t.start(); t.join()"],
+                             self.workdir, "py312-h")
+        self.assertEqual(rec.proc.returncode, 0, rec.proc.stderr)
+        out = pyreplay("index", "--deep", rec.trace_dir, env={"XDG_CACHE_HOME": os.path.join(
+            self.workdir, "cache-h")}, timeout=300)
+        self.assertEqual(out.returncode, 1, out.stderr)
+        errors = [l for l in out.stderr.splitlines() if l.startswith("pyreplay: error:")]
+        self.assertEqual(errors, ["pyreplay: error: this trace runs Python 3.12; the deep index "
+                                  "supports CPython 3.11 only (record with /usr/bin/python3.11)"],
+                         out.stderr)
         self.assertFalse(os.path.exists(os.path.join(rec.trace_dir, "pyreplay", "deep")))
 
 
