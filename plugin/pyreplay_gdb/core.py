@@ -134,9 +134,27 @@ def mark_names():
         return []
 
 
-def complete_words(word, choices):
+def last_token(text):
+    """The argument being typed: what follows the last blank of `text` ("" after a blank)."""
+    text = text or ""
+    if not text or text[-1].isspace():
+        return ""
+    return text.split()[-1]
+
+
+def complete_words(text, word, choices):
+    """The choices that complete the argument being typed, as gdb wants them back.
+
+    gdb breaks completion words at `-`, `@`, `:` and more, and replaces only its `word` (the
+    end of the argument after the last such character) with what a completer returns. So match
+    the whole argument (the last token of `text`: `--a`, `@m-h`), and return each choice minus
+    the part of it gdb already has before `word`."""
     word = word or ""
-    return [c for c in choices if c.startswith(word)]
+    token = last_token(text)
+    if not token.endswith(word):  # not gdb's split after all: match its word as is
+        token = word
+    already = len(token) - len(word)
+    return [c[already:] for c in choices if c.startswith(token)]
 
 
 # --- The command table -------------------------------------------------------------------------
@@ -181,7 +199,8 @@ class _PyrCommand(gdb.Command):
 
 
 def register_all():
+    from .catalog import KINDS  # the index's kind names, for the help of the KIND arguments
     for name, handler, completer in COMMANDS:
-        doc = handler.__doc__ or name
+        doc = (handler.__doc__ or name).replace("{KINDS}", ", ".join(KINDS))
         cls = type("Pyr_" + re.sub(r"\W", "_", name), (_PyrCommand,), {"__doc__": doc})
         cls(name, handler, completer)

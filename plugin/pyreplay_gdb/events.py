@@ -1,5 +1,5 @@
 """`pyr goto`, `pyr next`, `pyr prev`, `pyr follow`, `pyr where`, `pyr events`: moving between
-indexed thread and socket events."""
+the indexed thread, process and socket events."""
 
 import os
 
@@ -10,9 +10,18 @@ from . import core
 from . import motion
 from .core import PyrError, command
 
-# Where the last jump landed: (event, tid, pc). At that exact place, "the current event" is
-# that event; elsewhere with `when` == N, event N is still ahead.
-_landed = {"at": None}
+# Where the last jump landed: (event, tid, pc), and the indexed event it went to. At that exact
+# place, "the current event" is that event; elsewhere with `when` == N, event N is still ahead.
+_landed = {"at": None, "entry": None}
+
+
+def set_landed(entry=None):
+    """Records the jump that just ended here: to indexed event `entry`, or (None) to the
+    indexed event whose landing is this `when`, if any (a mark at an event's start)."""
+    at = motion.here()
+    if entry is None:
+        entry = cat.catalog().by_land.get(at[0])
+    _landed["at"], _landed["entry"] = at, entry
 
 
 def _at_indexed_event():
@@ -25,7 +34,21 @@ def _at_indexed_event():
             return None
     except (gdb.error, PyrError):
         return None
-    return cat.catalog().by_event.get(at[0])
+    return _landed["entry"]
+
+
+def _split(pool):
+    """(behind, ahead): the events of `pool` before and after here. Standing on an indexed event,
+    it is neither; elsewhere with `when` == W, an event landing at W is still ahead."""
+    w = _current_when()
+    if w is None:  # the program ended: everything is behind us
+        return list(pool), []
+    on = _at_indexed_event()
+    if on is not None:
+        here = (on["land"], on["order"])
+        return ([e for e in pool if (e["land"], e["order"]) < here],
+                [e for e in pool if (e["land"], e["order"]) > here])
+    return [e for e in pool if e["land"] < w], [e for e in pool if e["land"] >= w]
 
 
 def _position_lines(full_c=True, event=None):
@@ -121,19 +144,24 @@ def python_location_text():
     return _python_location() or ""
 
 
-def goto_event(event, quiet=False):
-    """Lands at the instant indexed (or any) event `event` begins, in its thread, and prints where."""
+def goto_event(event, quiet=False, entry=None):
+    """Lands at the instant indexed (or any) event `event` begins, in its thread, and prints where.
+    An indexed event rr cannot stop at lands at its entry's `land` event instead (see catalog)."""
     catalog = cat.catalog()
-    site = catalog.site(event)
+    catalog.site(event)  # in range
+    e = entry or catalog.by_event.get(event)
+    land = e["land"] if e else event
+    site = catalog.site(land)
     how = motion.land_at_event(site)
-    _landed["at"] = motion.here()
-    if motion.when() != event:
-        raise PyrError("pyr: landed at event %d instead of %d" % (motion.when(), event))
+    set_landed(e)
+    if motion.when() != land:
+        raise PyrError("pyr: landed at event %d instead of %d" % (motion.when(), land))
     if not quiet:
-        e = catalog.by_event.get(event)
         head = "Event %d: %s" % (event, cat.describe(e)) if e else \
             "Event %d (not an indexed event), tid %d" % (event, site["tid"])
-        print("\n".join([head] + _position_lines(full_c=False, event=event) + ["(reached by %s)" % how]))
+        notes = ["(%s)" % e["land_note"]] if e and e["land_note"] else []
+        print("\n".join([head] + _position_lines(full_c=False, event=event) + notes +
+                        ["(reached by %s)" % how]))
 
 
 def goto_mark(name, quiet=False):
@@ -154,32 +182,28 @@ def _relative(k):
 
 
 def _step(pool, k):
+    """The entry k indexed events of `pool` from here."""
     if not pool:
         raise PyrError("pyr: no indexed events match")
     w = _current_when()
-    on = _at_indexed_event()
-    if w is None:  # the program ended: everything is behind us
-        ahead, behind = [], pool
-    else:
-        ahead = [e for e in pool if e["event"] > w or (e["event"] == w and on is None)]
-        behind = [e for e in pool if e["event"] < w]
+    behind, ahead = _split(pool)
     if k > 0:
         if len(ahead) < k:
             raise PyrError("pyr: no further indexed event after event %s" % w)
-        return ahead[k - 1]["event"]
+        return ahead[k - 1]
     if len(behind) < -k:
         raise PyrError("pyr: no matching indexed event before event %s" % w)
-    return behind[k]["event"]
+    return behind[k]
+
+
+def goto_entry(e):
+    goto_event(e["event"], entry=e)
 
 
 def _complete_goto(text, word):
-    word = word or ""
-    if text.endswith("@" + word) and not word.startswith("@"):
-        # gdb breaks words at '@': complete the name after it.
-        return core.complete_words(word, core.mark_names())
-    if word.startswith("@"):
-        return ["@" + n for n in core.mark_names() if ("@" + n).startswith(word)]
-    return core.complete_words(word, ["@" + n for n in core.mark_names()])
+    # gdb breaks words at '@' and at the '-', ':' a mark name may hold; complete_words matches
+    # the whole `@NAME` typed so far.
+    return core.complete_words(text, word, ["@" + n for n in core.mark_names()])
 
 
 @command("goto", _complete_goto)
@@ -209,7 +233,7 @@ location."""
         k = int(target)
         if k == 0:
             raise PyrError("pyr goto: +0 goes nowhere")
-        goto_event(_relative(k))
+        goto_entry(_relative(k))
         return
     if not target.isdigit():
         raise PyrError("pyr goto: %r is not a target: use N, @MARK, +K or -K" % target)
@@ -230,8 +254,7 @@ def _trace_thread_ids():
     tids = set(core.thread_ids())
     try:
         tids.update(str(e["tid"]) for e in cat.catalog().events)
-        tids.update(str(e["result"]) for e in cat.catalog().events
-                    if e["kind"] == "thread" and e["result"])
+        tids.update(str(e["new_tid"]) for e in cat.catalog().events if e["new_tid"])
     except Exception:  # completion must never fail loudly
         pass
     return sorted(tids, key=int)
@@ -239,10 +262,10 @@ def _trace_thread_ids():
 
 def _complete_kind_thread(text, word):
     words = text.split()
-    if len(words) >= 1 and (words[-1] == "--thread" and not word or
-                            len(words) >= 2 and words[-2] == "--thread" and word):
-        return core.complete_words(word, _trace_thread_ids())
-    return core.complete_words(word, list(cat.KINDS) + ["--thread"])
+    before = words[:-1] if core.last_token(text) else words  # the arguments already complete
+    if before and before[-1] == "--thread":
+        return core.complete_words(text, word, _trace_thread_ids())
+    return core.complete_words(text, word, list(cat.KINDS) + ["--thread"])
 
 
 @command("next", _complete_kind_thread)
@@ -251,11 +274,11 @@ def next_event(argv):
 
 Usage: pyr next [KIND] [--thread TID]
 
-KIND is one of thread, socket, bind, listen, connect, accept. Without it, any indexed event.
+KIND is one of {KINDS}. Without it, any indexed event.
 
 --thread TID only considers events of that thread (its tid, as `info threads` shows)."""
     kind, tid = _kind_thread_args(argv, "next")
-    goto_event(_step(cat.catalog().select(kind, tid), 1))
+    goto_entry(_step(cat.catalog().select(kind, tid), 1))
 
 
 @command("prev", _complete_kind_thread)
@@ -264,14 +287,14 @@ def prev_event(argv):
 
 Usage: pyr prev [KIND] [--thread TID]
 
-KIND is one of thread, socket, bind, listen, connect, accept. Without it, any indexed event.
+KIND is one of {KINDS}. Without it, any indexed event.
 
 --thread TID only considers events of that thread (its tid, as `info threads` shows).
 
 Moves backward without rr's reverse execution: it restarts from the nearest checkpoint or from
 the start and runs forward, which is safe without a hardware PMU."""
     kind, tid = _kind_thread_args(argv, "prev")
-    goto_event(_step(cat.catalog().select(kind, tid), -1))
+    goto_entry(_step(cat.catalog().select(kind, tid), -1))
 
 
 @command("follow")
@@ -287,7 +310,7 @@ back to the connect. The pairing comes from the addresses rr recorded for both c
     e = _at_indexed_event()
     if e is None:
         w = _current_when()
-        e = cat.catalog().by_event.get(w) if w is not None else None
+        e = cat.catalog().by_land.get(w) if w is not None else None
     if e is None or e["kind"] not in ("connect", "accept"):
         raise PyrError("pyr follow: not on a connect or an accept; go to one first "
                        "(pyr next connect)")
@@ -317,8 +340,7 @@ events before and after, and the marks at this event."""
     on = _at_indexed_event()
     if on is not None:
         lines.append("At:     event %d  %s" % (on["event"], cat.describe(on)))
-    before = [e for e in catalog.events if e["event"] < w]
-    after = [e for e in catalog.events if e["event"] > w or (e["event"] == w and on is None)]
+    before, after = _split(catalog.events)
     lines.append("Before: " + ("event %d  %s" % (before[-1]["event"], cat.describe(before[-1]))
                                if before else "(no indexed event)"))
     lines.append("After:  " + ("event %d  %s" % (after[0]["event"], cat.describe(after[0]))
@@ -330,11 +352,11 @@ events before and after, and the marks at this event."""
 
 @command("events", _complete_kind_thread)
 def events(argv):
-    """List the indexed thread and socket events, with an arrow at the current position.
+    """List the indexed thread, process and socket events, with an arrow at the current position.
 
 Usage: pyr events [KIND] [--thread TID]
 
-KIND is one of thread, socket, bind, listen, connect, accept. Without it, every indexed event.
+KIND is one of {KINDS}. Without it, every indexed event.
 
 --thread TID lists only the events of that thread."""
     kind, tid = _kind_thread_args(argv, "events")
@@ -342,13 +364,15 @@ KIND is one of thread, socket, bind, listen, connect, accept. Without it, every 
     chosen = catalog.select(kind, tid)
     w = _current_when()
     on = _at_indexed_event()
+    ahead = _split(chosen)[1]
+    first_ahead = ahead[0]["order"] if ahead else None
     out = []
     arrow_done = w is None
     for e in chosen:
-        if not arrow_done and (e["event"] > w or (e["event"] == w and on is None)):
+        if not arrow_done and e["order"] == first_ahead:
             out.append("=> (you are here: event %d)" % w)
             arrow_done = True
-        mark = "=>" if on is not None and on["event"] == e["event"] else "  "
+        mark = "=>" if on is not None and on["order"] == e["order"] else "  "
         if mark == "=>":
             arrow_done = True
         out.append("%s %7d  %s" % (mark, e["event"], cat.describe(e)))
@@ -375,4 +399,5 @@ index yet, or a stale one (the trace was re-recorded)."""
         raise PyrError("pyr index: takes no arguments")
     trace = core.trace_dir()
     count = core.call(core.core().build_index, trace)
+    cat.reload()
     print("Indexed %s: %d events in %s" % (trace, count, os.path.join(trace, "pyreplay", "index")))

@@ -13,7 +13,24 @@ from . import stacks
 from .core import PyrError
 
 
+def _other_python():
+    """The deep index's line for a CPython other than 3.11 whose Py_Version gdb can read (a
+    static build; a shared one's is in libpython, which python_layout.cc tells by name), or None."""
+    try:
+        version = int(gdb.parse_and_eval("Py_Version"))
+    except gdb.error:
+        return None
+    if version >> 16 == 0x030B:
+        return None
+    return ("this trace runs Python %d.%d; the deep index supports CPython 3.11 only (record "
+            "with /usr/bin/python3.11)" % (version >> 24, (version >> 16) & 0xff))
+
+
 def main():
+    other = _other_python()
+    if other:
+        gdb.write("pyreplay-layout: error: %s\n" % other)
+        return
     try:
         layout = stacks.layout_from_debug_info()
         head = int(gdb.parse_and_eval("(unsigned long)&_PyRuntime.interpreters.head"))

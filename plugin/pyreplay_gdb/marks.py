@@ -102,7 +102,7 @@ Shows each mark's name, position, author, time, Python location and note, oldest
 
 
 def _complete_marks(text, word):
-    return core.complete_words(word, core.mark_names())
+    return core.complete_words(text, word, core.mark_names())
 
 
 @command("unmark", _complete_marks)
@@ -134,7 +134,7 @@ def goto_mark(name, quiet=False):
                                                        position["event"], motion.current_tid()))
     else:
         motion.land_at_position(position, _checkpoint_key(m["name"]))
-    events._landed["at"] = motion.here()
+    events.set_landed()
     if not quiet:
         print("\n".join(["Mark %s%s" % (m["name"], ": " + m["note"] if m["note"] else "")] +
                         events._position_lines(full_c=False)))

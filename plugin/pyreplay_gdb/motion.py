@@ -147,20 +147,16 @@ class Checkpoints:
 
 
 CHECKPOINTS = Checkpoints()
-_checkpointable = {}
 
 
 def checkpointable_here():
     """Whether an rr `checkpoint` here is a real clone that `restart` restores exactly: not while
     the next event to replay is a syscallbuf flush/reset/abort, a map growth or an exit (rr
     5.6.0 cannot clone then, and its restart to a mere mark fails without ticks)."""
-    if "sites" not in _checkpointable:
-        from . import core
-        sites = core.call(core.core().event_sites, core.trace_dir())
-        _checkpointable["sites"] = [bool(s[9]) if len(s) > 9 else True for s in sites]
-    sites = _checkpointable["sites"]
+    from .catalog import raw_sites
+    sites = raw_sites()
     event = when()
-    return 1 <= event <= len(sites) and sites[event - 1]
+    return 1 <= event <= len(sites) and (len(sites[event - 1]) <= 9 or bool(sites[event - 1][9]))
 STATS = {"runs": 0, "restarts": 0, "stops": 0}
 
 
@@ -500,14 +496,14 @@ def _matches(event, tid, address, target):
 
 def land_at_position(position, key):
     """Replays to an exact position (a mark's): its checkpoint when this session has one, else
-    `run restart_event` and the hit count. Raises unless all general registers then equal the
-    saved ones."""
+    (PMU mode) rr's `seek-ticks` when that lands exactly, else `run restart_event` and the hit
+    count. Raises unless all general registers then equal the saved ones."""
     event, tid, address = position["event"], position["tid"], position["pc"]
     target = dict((name, value) for name, value in position["registers"])
     if key in CHECKPOINTS.by_key:
         CHECKPOINTS.restart(key)
         select_tid(tid)
-    else:
+    elif not _seek_ticks(position, target):
         with _UserBreakpointsOff():
             run_to(position["restart_event"])
             if position["hit_count"]:
@@ -519,6 +515,27 @@ def land_at_position(position, key):
                        " tid %d, pc 0x%x with the saved registers; was the trace re-recorded?"
                        % (now, event, tid, address))
     CHECKPOINTS.make(key)
+
+
+def _seek_ticks(position, target):
+    """PMU mode only, for a position with ticks > 0: the start of its event, then rr's
+    `seek-ticks T` in its thread. True when that arrived exactly (when, tid, pc and every saved
+    register); otherwise False, and the caller replays the hit-count discriminator. Without a
+    PMU every tick is 0 and this returns at once: it is unexercised on such machines."""
+    wanted = position.get("ticks") or 0
+    if wanted <= 0:
+        return False
+    event, tid = position["event"], position["tid"]
+    try:
+        with _UserBreakpointsOff():
+            run_before(event)
+            if when() != event or select_tid(tid) is None:
+                return False
+            _quiet("seek-ticks %d" % wanted)
+        select_tid(tid)
+    except (gdb.error, PyrError):
+        return False
+    return _matches(event, tid, position["pc"], target)
 
 
 def _stop_at_count(address, tid, wanted, event):

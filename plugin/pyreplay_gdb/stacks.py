@@ -323,7 +323,7 @@ def format_thread(t, numbers=None):
 
 
 def complete_bt(text, word):
-    return core.complete_words(word, ["--all"])
+    return core.complete_words(text, word, ["--all"])
 
 
 @command("bt", completer=complete_bt)

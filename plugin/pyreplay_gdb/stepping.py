@@ -15,7 +15,6 @@ restore plus a short counted run.
 
 import gdb
 
-from . import core
 from . import motion
 from . import stacks
 from . import walker as wk
@@ -335,14 +334,12 @@ def _event_before(when, tid, back=1):
     return own[max(0, len(own) - back)]
 
 
-_sites_cache = {}
 _run_before = {}  # event -> the `run` argument that lands at or before it
 
 
 def _sites():
-    if "sites" not in _sites_cache:
-        _sites_cache["sites"] = core.call(core.core().event_sites, core.trace_dir())
-    return _sites_cache["sites"]
+    from .catalog import raw_sites
+    return raw_sites()
 
 
 def _new_restart_point(event, tid):

@@ -15,6 +15,7 @@
 #include "replay/cli/command.h"
 #include "replay/cli/marks_exchange_command.h"
 #include "replay/common/status_macros.h"
+#include "replay/deep_index/deep_index.h"
 #include "replay/marks/mark_json.h"
 #include "replay/marks/mark_store.h"
 #include "replay/position/event_sites.h"
@@ -83,6 +84,8 @@ absl::Status AddMark(const MarksContext& context, const AddRequest& request) {
   mark.note = request.note;
   mark.author = request.author;
   ASSIGN_OR_RETURN(mark.position, EventStartPosition(context.trace, request.event));
+  // What `pyr mark` would record there, when a deep index has read that event's stack.
+  mark.python_location = MarkPythonLocation(context.trace, mark.position.event, mark.position.tid);
   ASSIGN_OR_RETURN(Mark saved, MarkStore(context.trace).Add(mark));
   if (context.json) {
     printf("%s\n", MarkToJson(saved).dump(2).c_str());

@@ -180,6 +180,23 @@ std::string PythonLocation(const DeepEntry& entry) {
                       f.function, "()");
 }
 
+std::string InnermostLocation(const DeepEntry& entry) {
+  if (entry.stack.empty()) return "";
+  const DeepFrame& f = entry.stack.front();
+  return absl::StrCat(f.file, ":", f.line >= 0 ? absl::StrCat(f.line) : "?", ", in ", f.function);
+}
+
+std::string MarkPythonLocation(const std::string& trace_dir, uint64_t event, int32_t tid) {
+  absl::StatusOr<IndexFreshness> freshness = CheckIndexFreshness(trace_dir);
+  if (!freshness.ok() || *freshness != IndexFreshness::kFresh) return "";
+  absl::StatusOr<EventIndex> index = LoadIndex(trace_dir);
+  if (!index.ok()) return "";
+  absl::StatusOr<DeepIndex> deep = LoadFreshDeepIndex(trace_dir, *index);
+  if (!deep.ok()) return "";
+  const DeepEntry* entry = deep->Find(event);
+  return entry != nullptr && entry->tid == tid ? InnermostLocation(*entry) : "";
+}
+
 std::string ThreadLabel(const DeepIndex* deep, int32_t tid) {
   std::string name = deep != nullptr ? deep->ThreadName(tid) : "";
   if (name.empty()) return absl::StrCat(tid);

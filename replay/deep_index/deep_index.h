@@ -83,6 +83,14 @@ bool IsStandardLibrary(const std::string& file);
 const DeepFrame* UserFrame(const DeepEntry& entry);
 // PythonLocation is UserFrame as "sockets.py:57 in client()", or "" for no frames.
 std::string PythonLocation(const DeepEntry& entry);
+// InnermostLocation is the innermost frame the way `pyr mark` records a mark's Python location,
+// "/path/sockets.py:57, in talk" ("?" for an unknown line), or "" for no frames.
+std::string InnermostLocation(const DeepEntry& entry);
+// MarkPythonLocation is InnermostLocation at the start of event `event` in thread `tid`, from
+// the trace's deep index when it is fresh and has that event for that thread; "" otherwise (no
+// deep index, a stale or unreadable one, another thread, not an indexed event). It never fails:
+// a mark is worth saving without its Python location.
+std::string MarkPythonLocation(const std::string& trace_dir, uint64_t event, int32_t tid);
 // ThreadLabel is `Thread-3 (worker) [1234]` when the tid has a Python name, else the tid.
 std::string ThreadLabel(const DeepIndex* deep, int32_t tid);
 

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -15,6 +16,7 @@
 #include "replay/common/status_macros.h"
 #include "replay/common/subprocess.h"
 #include "replay/pack/debug_bundle.h"
+#include "replay/trace/mapped_files.h"
 
 namespace pyreplay {
 namespace fs = std::filesystem;
@@ -23,6 +25,7 @@ namespace {
 // Bump when the layout dict gains fields, so old cache files are not used.
 constexpr int kCacheVersion = 1;
 constexpr char kErrorPrefix[] = "pyreplay-layout: error: ";
+constexpr char kSupportedPython[] = "3.11";
 
 std::string CacheDir() {
   if (const char* xdg = getenv("XDG_CACHE_HOME"); xdg != nullptr && xdg[0] == '/') {
@@ -83,6 +86,41 @@ absl::StatusOr<std::string> AskGdb(const std::string& executable, const std::str
                                           " (exit ", status.ShellCode(), "): ", output));
 }
 
+// VersionAfter is "3.12" when `name` goes on with "3.12" after `prefix` ("libpython3.12d.so.1.0",
+// "python3.12"), else "".
+std::string VersionAfter(absl::string_view name, absl::string_view prefix) {
+  if (!absl::ConsumePrefix(&name, prefix)) return "";
+  size_t dot = name.find('.');
+  if (dot == 0 || dot == absl::string_view::npos) return "";
+  size_t end = dot + 1;
+  while (end < name.size() && absl::ascii_isdigit(name[end])) ++end;
+  absl::string_view major = name.substr(0, dot);
+  absl::string_view minor = name.substr(dot + 1, end - dot - 1);
+  for (char c : major) {
+    if (!absl::ascii_isdigit(c)) return "";
+  }
+  return minor.empty() ? "" : absl::StrCat(major, ".", minor);
+}
+
+// RecordedPythonVersion is the CPython version the trace's program runs, as far as its files
+// tell without gdb: the executable's name (python3.X; the trace's copy keeps it as a suffix),
+// else the libpython3.X.so that a shared-library build maps (its _PyRuntime and Py_Version live
+// there, out of reach of gdb on the executable alone). "" when neither says.
+std::string RecordedPythonVersion(const std::string& executable, const std::string& trace_dir) {
+  std::string name = fs::path(executable).filename().string();
+  if (size_t at = name.rfind("python"); at != std::string::npos) {
+    std::string version = VersionAfter(absl::string_view(name).substr(at), "python");
+    if (!version.empty()) return version;
+  }
+  if (absl::StatusOr<std::vector<MappedFile>> maps = ReadMappedFiles(trace_dir); maps.ok()) {
+    for (const MappedFile& m : *maps) {
+      std::string version = VersionAfter(fs::path(m.mapped_path).filename().string(), "libpython");
+      if (!version.empty()) return version;
+    }
+  }
+  return "";
+}
+
 std::string LayoutCachePath(const std::string& build_id) {
   std::string dir = CacheDir();
   return dir.empty() ? "" : absl::StrCat(dir, "/", build_id, ".json");
@@ -123,6 +161,14 @@ absl::StatusOr<PythonLayout> LoadPythonLayout(const std::string& executable,
     ASSIGN_OR_RETURN(PythonLayout cached, ParseLayout(*text, executable));
     cached.from_cache = true;
     return cached;
+  }
+  // Another CPython gets its own message, not gdb's missing symbols (in a shared-library build
+  // they are in libpython, which gdb does not load without a process).
+  if (std::string version = RecordedPythonVersion(executable, trace_dir);
+      !version.empty() && version != kSupportedPython) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "this trace runs Python ", version, "; the deep index supports CPython ",
+        kSupportedPython, " only (record with /usr/bin/python", kSupportedPython, ")"));
   }
   ASSIGN_OR_RETURN(std::string answer, AskGdb(executable, trace_dir));
   nlohmann::json doc = nlohmann::json::parse(answer, nullptr, /*allow_exceptions=*/false);

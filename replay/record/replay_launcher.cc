@@ -2,11 +2,15 @@
 
 #include <filesystem>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "replay/common/atomic_file.h"
 #include "replay/common/status_macros.h"
+#include "replay/index/event_index.h"
+#include "replay/marks/mark_store.h"
 #include "replay/pack/debug_bundle.h"
 #include "replay/record/recording_meta.h"
 #include "replay/record/rr_tool.h"
@@ -74,6 +78,45 @@ absl::StatusOr<PmuMode> ReplayModeFor(const std::string& trace_dir, PmuChoice ch
   return PmuMode::kPmu;
 }
 
+absl::Status CheckGotoTarget(const std::string& trace_dir, const std::string& target) {
+  if (absl::StartsWith(target, "@")) {
+    std::string name = target.substr(1);
+    if (name.empty()) {
+      return absl::InvalidArgumentError("--goto @ needs a mark name, e.g. --goto @before-connect");
+    }
+    absl::StatusOr<Mark> mark = MarkStore(trace_dir).Find(name);
+    if (!mark.ok()) {
+      return absl::Status(mark.status().code(),
+                          absl::StrCat("--goto ", target, ": ", mark.status().message(),
+                                       "; `pyreplay marks ", trace_dir, "` lists them"));
+    }
+    return absl::OkStatus();
+  }
+  absl::string_view digits = target;
+  bool relative = absl::ConsumePrefix(&digits, "+");
+  uint64_t value = 0;
+  if (target.empty() || !absl::SimpleAtoi(digits, &value) || !absl::ascii_isdigit(digits[0])) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--goto ", target, " is not a target: use an event number N, +K (the K-th indexed "
+        "event) or @MARK (-K has nothing before the start of the replay)"));
+  }
+  ASSIGN_OR_RETURN(EventIndex index, LoadOrBuildIndex(trace_dir));
+  if (relative) {
+    if (value < 1 || value > index.entries.size()) {
+      return absl::OutOfRangeError(absl::StrCat(
+          "--goto ", target, ": ", trace_dir, " has ", index.entries.size(),
+          " indexed events, so K goes from 1 to ", index.entries.size()));
+    }
+    return absl::OkStatus();
+  }
+  if (value < 1 || value > index.event_count) {
+    return absl::OutOfRangeError(absl::StrCat("--goto ", target, ": event ", value,
+                                              " is out of range: ", trace_dir, " has events 1 to ",
+                                              index.event_count));
+  }
+  return absl::OkStatus();
+}
+
 std::vector<std::string> GdbArguments(const ReplayRequest& request, const InstallLayout& layout) {
   std::vector<std::string> args;
   // rr's own gdb macros redefine `restart` and `jump`; without this gdb asks about each.
@@ -125,6 +168,9 @@ std::vector<std::string> CpythonSourceDirsFor(const std::string& trace_dir, bool
 absl::StatusOr<ExitStatus> Replay(const ReplayRequest& request) {
   RETURN_IF_ERROR(CheckRrAvailable());
   RETURN_IF_ERROR(CheckTraceDir(request.trace_dir));
+  if (!request.goto_target.empty()) {
+    RETURN_IF_ERROR(CheckGotoTarget(request.trace_dir, request.goto_target));
+  }
   ASSIGN_OR_RETURN(PmuMode mode, ReplayModeFor(request.trace_dir, request.pmu));
   ASSIGN_OR_RETURN(InstallLayout layout, FindInstallLayout());
   if (!request.autopilot && !FindOnPath("gdb").ok()) {

@@ -42,6 +42,12 @@ absl::Status CheckTraceDir(const std::string& trace_dir);
 // the user's choice and this machine.
 absl::StatusOr<PmuMode> ReplayModeFor(const std::string& trace_dir, PmuChoice choice);
 
+// CheckGotoTarget is OK when `target` (what `--goto` got: "N", "+K" or "@NAME") names a place
+// in the trace: a mark that exists, an event from 1 to the trace's last, or at most as many
+// indexed events as there are. Otherwise NotFound / OutOfRange / InvalidArgument, naming the
+// marks that exist or the valid range, so `replay` refuses before starting rr.
+absl::Status CheckGotoTarget(const std::string& trace_dir, const std::string& target);
+
 // GdbArguments is what follows `rr replay TRACE --`: connect first (an empty `-ex` makes rr put
 // its `target extended-remote` there), then the plugin, the goto, the user's commands.
 std::vector<std::string> GdbArguments(const ReplayRequest& request, const InstallLayout& layout);

@@ -17,6 +17,9 @@ from harness import (PYREPLAY, TempDirTestCase, pyreplay, record_program, record
                      session_line)
 
 
+PYTHON_312 = "/root/.pyenv/versions/3.12.1/bin/python3.12"
+
+
 def frames_in(entry, script):
     return [(f["line"], f["function"]) for f in entry["python_stack"]
             if os.path.basename(f["file"]) == script]
@@ -88,6 +91,30 @@ class DeepIndexTest(TempDirTestCase):
             self.assertEqual(frames_in(e, "sockets.py")[0], want, e)
             self.assertEqual(e["python"], "sockets.py:%d in main()" % want[0])
             self.assertEqual(e["python_stack"][0]["function"], "Thread.start")
+
+    def test_b_marks_added_by_event_carry_the_python_location(self):
+        talk = session_line("sockets", 's.connect(("127.0.0.1", PORT))')
+        client = next(c["tid"] for c in self.sockets.truth["connections"]
+                      if c["thread"] == "client-0")
+        event = next(e["event"] for e in self.events(self.sockets, "--kind", "connect")
+                     if e["tid"] == client)
+        trace = self.sockets.trace_dir
+        pyreplay("marks", trace, "add", "cli-connect", "--event", str(event), check=True)
+        pyreplay("marks", trace, "add", "cli-not-indexed", "--event", str(event + 1), check=True)
+        try:
+            # gdb's `pyr mark` at the same instant records the location from the live frames.
+            gdb = pyreplay("replay", trace, "--batch", "-ex", "pyr goto %d" % event, "-ex",
+                           "pyr mark gdb-connect", timeout=180)
+            self.assertIn("Marked gdb-connect", gdb.stdout, gdb.stdout[-2000:] + gdb.stderr)
+            marks = {m["name"]: m for m in json.loads(
+                pyreplay("marks", trace, "list", "--json", check=True).stdout)}
+        finally:
+            for name in ("cli-connect", "cli-not-indexed", "gdb-connect"):
+                pyreplay("marks", trace, "rm", name)
+        location = marks["cli-connect"]["python_location"]
+        self.assertRegex(location, r"(^|/)sockets\.py:%d, in talk$" % talk)
+        self.assertEqual(location, marks["gdb-connect"]["python_location"])
+        self.assertEqual(marks["cli-not-indexed"]["python_location"], "")
 
     def test_c_threads_session_after_a_full_pass(self):
         run = pyreplay("index", "--deep", self.threads.trace_dir, timeout=600)
@@ -180,6 +207,24 @@ class DeepIndexTest(TempDirTestCase):
         self.assertEqual(len(errors), 1, out.stderr)
         self.assertIn("no CPython runtime symbols", errors[0])
         self.assertIn("python3.11-dbg", errors[0])
+        self.assertFalse(os.path.exists(os.path.join(rec.trace_dir, "pyreplay", "deep")))
+
+
+    @unittest.skipUnless(os.path.exists(PYTHON_312), "no " + PYTHON_312 + " here")
+    def test_h_another_python_gets_its_version_named(self):
+        # A shared-library build: _PyRuntime and Py_Version are in libpython3.12.so, which gdb
+        # does not load from the executable alone.
+        rec = record_program([PYTHON_312, "-c", "import threading; t = threading.Thread("
+                              "target=print, args=('hi',)); t.start(); t.join()"],
+                             self.workdir, "py312-h")
+        self.assertEqual(rec.proc.returncode, 0, rec.proc.stderr)
+        out = pyreplay("index", "--deep", rec.trace_dir, env={"XDG_CACHE_HOME": os.path.join(
+            self.workdir, "cache-h")}, timeout=300)
+        self.assertEqual(out.returncode, 1, out.stderr)
+        errors = [l for l in out.stderr.splitlines() if l.startswith("pyreplay: error:")]
+        self.assertEqual(errors, ["pyreplay: error: this trace runs Python 3.12; the deep index "
+                                  "supports CPython 3.11 only (record with /usr/bin/python3.11)"],
+                         out.stderr)
         self.assertFalse(os.path.exists(os.path.join(rec.trace_dir, "pyreplay", "deep")))
 
 

@@ -15,6 +15,7 @@ import harness
 from harness import TempDirTestCase, pyreplay, record_session, replay_batch, whens
 
 DUMP_LINE = re.compile(r"global_time:(\d+), event:`SYSCALL: (\w+)' \(state:(\w+)\) tid:(\d+)")
+FRAME_LINE = re.compile(r"global_time:(\d+), event:`([^']*)' (?:\(state:(\w+)\) )?tid:(\d+)")
 REGS_PY = ("python import json, gdb; f = gdb.newest_frame(); "
            "print('STATE ' + json.dumps({'tid': gdb.selected_thread().ptid[1], "
            "'pc': int(f.pc()), 'rax': int(f.read_register('rax')), "
@@ -36,6 +37,20 @@ def rr_syscalls(trace_dir):
                          check=True).stdout
     return [(int(m.group(1)), m.group(2), m.group(3), int(m.group(4)))
             for m in DUMP_LINE.finditer(out)]
+
+
+def rr_frames(trace_dir):
+    """[(event, what, state or None, tid)] of every frame, as `rr dump` prints them."""
+    out = subprocess.run(["rr", "dump", trace_dir], capture_output=True, text=True, timeout=120,
+                         check=True).stdout
+    return [(int(m.group(1)), m.group(2), m.group(3), int(m.group(4)))
+            for m in FRAME_LINE.finditer(out)]
+
+
+def listed(output):
+    """[(event, kind, tid)] of the rows `pyr events` printed."""
+    return [(int(m.group(1)), m.group(2), int(m.group(3))) for m in
+            re.finditer(r"^(?:=>|  )\s+(\d+)  ([\w-]+)\s+tid (\d+)", output, re.M)]
 
 
 def microarch():
@@ -159,6 +174,46 @@ class PluginOnSocketsTest(TempDirTestCase):
         # rr holds the checkpoints of the three landings.
         self.assertEqual(len(re.findall(r"^\d+\s", warm.stdout, re.M)), 3, warm.stdout[-2000:])
 
+    def test_every_index_kind_lists_and_lands(self):
+        """Thread exits, the process exit and the exec are indexed events too: listed, reachable
+        with `pyr next KIND`, and landed where rr can stop, in the event's own thread."""
+        frames = rr_frames(self.trace)
+        exits = [(e, tid) for e, what, _, tid in frames if what == "EXIT"]
+        exec_event, exec_tid = next((e, tid) for e, what, state, tid in frames
+                                    if what == "SYSCALL: execve" and state == "EXITING_SYSCALL")
+        exec_land = next(e for e, what, _, tid in frames if e > exec_event and tid == exec_tid)
+        # rr cannot stop at a thread's EXIT frame: pyr lands at the thread's last syscall.
+        last_syscall = {tid: max(e for e, _, state, t in frames
+                                 if t == tid and state == "ENTERING_SYSCALL" and e < event)
+                        for event, tid in exits}
+        truth_tids = sorted(t["tid"] for t in self.rec.truth["threads"])
+        self.assertEqual(sorted(tid for _, tid in exits), truth_tids)
+        commands = ["pyr events thread-exit", "pyr events exit", "pyr events exec",
+                    "complete pyr next thr", "complete pyr events ex", "pyr next exec", "when"]
+        for _ in exits:
+            commands += ["pyr next thread-exit", "when", REGS_PY]
+        proc = self.replay(commands)
+        out = proc.stdout
+        rows = listed(out)
+        self.assertEqual([(e, t) for e, kind, t in rows if kind == "thread-exit"], exits, out[-4000:])
+        self.assertEqual([(e, t) for e, kind, t in rows if kind == "exit"],
+                         [max(exits)])  # the last thread's exit ends the process
+        self.assertEqual([(e, t) for e, kind, t in rows if kind == "exec"],
+                         [(exec_event, exec_tid)])
+        self.assertRegex(out, r"%d  exec\s+tid %d\s+%s" % (exec_event, exec_tid,
+                                                            re.escape(harness.PYTHON)))
+        lines = set(out.splitlines())
+        for want in ("pyr next thread", "pyr next thread-exit", "pyr events exec",
+                     "pyr events exit"):
+            self.assertIn(want, lines)
+        got_whens, got = whens(out), states(out)
+        self.assertEqual(got_whens, [exec_land] + [last_syscall[tid] for _, tid in exits],
+                         out[-4000:])
+        for (event, tid), state in zip(exits, got):
+            self.assertEqual(state["tid"], tid, "thread exit at event %d" % event)
+            self.assertEqual(state["insn"], "0f05")
+            self.assertIn(state["rax"], (60, 231))  # exit, or exit_group for the last thread
+
     def test_events_by_thread(self):
         tid = self.connects[1][1]
         proc = self.replay(["pyr events --thread %d" % tid])
@@ -181,14 +236,22 @@ class PluginOnSocketsTest(TempDirTestCase):
             "bt": "Usage: pyr bt [--all]",
             "list": "Usage: pyr list [CONTEXT]",
         }
-        pyreplay("marks", self.trace, "add", "completion-mark", "--event",
-                 str(self.connects[0][0]), check=True)
+        # Mark names may hold the `-`, `.` and `:` at which gdb splits completion words.
+        marks = ("completion-mark", "dotted.name:v-2")
+        for name in marks:
+            pyreplay("marks", self.trace, "add", name, "--event", str(self.connects[0][0]),
+                     check=True)
         try:
             proc = self.replay(["help pyr %s" % name for name in usages] + [
                 "complete pyr next con", "complete pyr prev th", "complete pyr events --thread ",
-                "complete pyr g", "complete pyr goto @compl", "complete pyr unmark comp"])
+                "complete pyr g", "complete pyr goto @compl", "complete pyr unmark comp",
+                "complete pyr bt -", "complete pyr bt --a", "complete pyr next -",
+                "complete pyr events connect --th", "complete pyr unmark completion-m",
+                "complete pyr goto @completion-m", "complete pyr goto @dotted.name:v-",
+                "complete pyr unmark dotted.name:"])
         finally:
-            pyreplay("marks", self.trace, "rm", "completion-mark", check=True)
+            for name in marks:
+                pyreplay("marks", self.trace, "rm", name, check=True)
         out = proc.stdout
         for name, usage in usages.items():
             self.assertIn(usage, out, "help pyr %s" % name)
@@ -201,6 +264,15 @@ class PluginOnSocketsTest(TempDirTestCase):
             self.assertIn("pyr events --thread %d" % tid, lines)
         self.assertIn("pyr goto @completion-mark", lines)
         self.assertIn("pyr unmark completion-mark", lines)
+        # After a `-`, `@` or `:` gdb's word is only the end of the argument: the whole
+        # argument still completes, once, and not glued to what was typed.
+        for want in ("pyr bt --all", "pyr next --thread", "pyr events connect --thread",
+                     "pyr goto @dotted.name:v-2", "pyr unmark dotted.name:v-2"):
+            self.assertIn(want, lines)
+        self.assertEqual(out.count("pyr bt --all\n"), 2, out)             # `-` and `--a`
+        self.assertEqual(out.count("pyr unmark completion-mark\n"), 2, out)
+        self.assertEqual(out.count("pyr goto @completion-mark\n"), 2, out)
+        self.assertNotRegex(out, r"(?m)^pyr (bt|next) ---")
 
     def test_no_index_offers_to_build_it(self):
         index = os.path.join(self.trace, "pyreplay", "index")
@@ -235,6 +307,31 @@ class PluginOnSocketsTest(TempDirTestCase):
         proc = harness.pyreplay("replay", self.trace, "--batch", "--goto", str(event),
                                 "-ex", "when", timeout=180)
         self.assertEqual(whens(proc.stdout), [event], proc.stdout + proc.stderr)
+
+    def test_replay_goto_refuses_a_target_that_is_not_there(self):
+        out = subprocess.run(["rr", "dump", self.trace], capture_output=True, text=True,
+                             timeout=120, check=True).stdout
+        last = max(int(m) for m in re.findall(r"global_time:(\d+),", out))
+        pyreplay("marks", self.trace, "add", "goto-check-mark", "--event",
+                 str(self.connects[0][0]), check=True)
+        try:
+            cases = {"@nope": r"no mark named 'nope' \(marks here: [^)]*goto-check-mark",
+                     str(last + 1): r"event %d is out of range: .* has events 1 to %d$" %
+                                    (last + 1, last),
+                     "0": r"has events 1 to %d$" % last,
+                     "abc": r"abc is not a target"}
+            for target, message in cases.items():
+                proc = harness.pyreplay("replay", self.trace, "--batch", "--goto", target, "-ex",
+                                        "when", timeout=180)
+                self.assertNotEqual(proc.returncode, 0, target)
+                self.assertEqual(whens(proc.stdout), [], target)  # rr never started
+                lines = proc.stderr.strip().splitlines()
+                self.assertEqual(len(lines), 1, proc.stderr)
+                self.assertRegex(lines[0], r"^pyreplay: error: --goto %s: .*" % re.escape(target)
+                                 if target != "abc" else r"^pyreplay: error: ")
+                self.assertRegex(lines[0], message)
+        finally:
+            pyreplay("marks", self.trace, "rm", "goto-check-mark", check=True)
 
     def test_plugin_loads_by_hand_in_plain_rr_replay(self):
         event = self.connects[0][0]
