@@ -52,7 +52,7 @@ py::dict EntryToDict(const EventIndex& index, const IndexEntry& e) {
                                            : py::object(py::none());
   d["local"] = e.local.text;
   d["remote"] = e.remote.text;
-  d["local_inferred"] = e.local.inferred;
+  d["local_inferred"] = e.local.inferred();
   bool paired = e.peer >= 0 && e.peer < static_cast<int64_t>(index.entries.size());
   d["peer"] = paired ? py::object(py::int_(index.entries[e.peer].event)) : py::object(py::none());
   d["peer_tid"] = paired ? py::object(py::int_(index.entries[e.peer].tid))

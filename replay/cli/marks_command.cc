@@ -167,6 +167,7 @@ RegisterCommand kMarks({"marks", "List, add, remove, merge, export or import the
   auto runs = std::make_shared<std::vector<std::pair<CLI::App*, MarksRun>>>();
   for (const MarksOperation& op : kOperations) {
     CLI::App* sub = app->add_subcommand(op.name, op.summary);
+    sub->formatter(MarksOperationFormatter());
     sub->footer(absl::StrCat("Usage in full: ", op.usage));
     runs->emplace_back(sub, op.setup(sub, context));
   }
