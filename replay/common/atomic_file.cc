@@ -12,8 +12,7 @@
 namespace pyreplay {
 namespace {
 
-absl::Status ErrnoError(absl::string_view what, const std::string& path) {
-  int err = errno;
+absl::Status ErrnoError(absl::string_view what, const std::string& path, int err = errno) {
   std::string message = absl::StrCat(path, ": ", what, ": ", strerror(err));
   if (err == EACCES || err == EPERM || err == EROFS) return absl::PermissionDeniedError(message);
   if (err == ENOENT) return absl::NotFoundError(message);
@@ -28,15 +27,22 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
   if (dir.empty()) dir = ".";
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    int err = ec.category() == std::generic_category() || ec.category() == std::system_category()
+                  ? ec.value()
+                  : EIO;
+    return ErrnoError("cannot create the folder", dir.string(), err);
+  }
+  // Errors name `path`, the file the caller asked for: the temp file is our business.
   std::string tmp = (dir / absl::StrCat(".tmp-", target.filename().string(), "-", getpid())).string();
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoError("cannot create", tmp);
+  if (fd < 0) return ErrnoError("cannot create", path);
   size_t written = 0;
   while (written < contents.size()) {
     ssize_t n = write(fd, contents.data() + written, contents.size() - written);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      absl::Status status = ErrnoError("write failed", tmp);
+      absl::Status status = ErrnoError("write failed", path);
       close(fd);
       unlink(tmp.c_str());
       return status;
@@ -44,7 +50,7 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
     written += static_cast<size_t>(n);
   }
   if (fsync(fd) != 0) {
-    absl::Status status = ErrnoError("fsync failed", tmp);
+    absl::Status status = ErrnoError("fsync failed", path);
     close(fd);
     unlink(tmp.c_str());
     return status;

@@ -14,6 +14,8 @@
 namespace pyreplay {
 
 // WriteFileAtomically creates the parent folder if needed, then replaces `path` with `contents`.
+// Errors name `path` (or the folder it could not create) and the reason; PermissionDenied when the
+// folder or file is not writable (EACCES, EPERM, EROFS), NotFound for ENOENT.
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents);
 
 // ReadFileToString reads a whole file. NotFound when it does not exist.

@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "replay/common/atomic_file.h"
 #include "replay/common/status_macros.h"
 #include "replay/deep_index/deep_index.h"
@@ -27,8 +28,12 @@ std::string TraceName(const std::string& trace_dir) {
 absl::Status WriteOutput(const std::string& path, absl::string_view contents) {
   absl::Status status = WriteFileAtomically(path, contents);
   if (status.ok()) return status;
+  // The status names `path` (or the folder it could not make) and the reason: say `path` once.
+  absl::string_view reason = status.message();
+  absl::ConsumePrefix(&reason, absl::StrCat(path, ": "));
   return absl::Status(status.code(),
-                      absl::StrCat("cannot write the timeline to ", path, ": ", status.message()));
+                      absl::StrCat("cannot write the timeline to ", path, ": ", reason,
+                                   "; give -o/--svg a file in a folder you can write to"));
 }
 
 }  // namespace

@@ -228,6 +228,7 @@ class TimelineSessionsTest(TempDirTestCase):
             self.assertTrue(lines[0].startswith("pyreplay: error: cannot write the timeline to "),
                             lines[0])
             self.assertIn(target, lines[0])
+            self.assertNotIn(".tmp-", lines[0])  # the file the user named, not our temp file
             self.assertEqual(proc.stdout, "")
         for target in (os.path.join(blocker, "t.svg"),):
             proc = pyreplay("timeline", trace, "--svg", target)
