@@ -6,8 +6,8 @@
 //
 //   1. turns rr's hardware/raw perf_event_open requests into software dummy events, so every tick
 //      count reads 0 and the kernel accepts every ioctl/fcntl rr makes on them;
-//   2. makes rr's start-up self-check counters (opened on rr itself, pid 0) read a plausible count,
-//      or rr refuses with "Got 0 branch events";
+//   2. makes rr's start-up self-check counters (opened on rr itself, pid 0) read the count rr's
+//      checks expect, or rr refuses with "Got 0 branch events" (or, on Intel, a "Xen PMU bug");
 //   3. merges the kernel 6.x `[vvar]` + `[vvar_vclock]` lines of /proc/PID/maps into one `[vvar]`,
 //      which rr 5.6.0 expects (otherwise an EIO in read_bytes_helper soon after exec);
 //   4. clears the header quirk `bufferedSyscallForcedTick` when rr finalises the trace, because
@@ -40,9 +40,13 @@ namespace {
 
 bool g_active = false;  // true only inside the rr process
 
-// rr's self-check counters, opened with pid 0. Reads of these return kFakeCount.
+// rr's self-check counters, opened with pid 0. Reads of these return kFakeCount: exactly rr's
+// NUM_BRANCHES (src/PerfCounters.cc), the one count every check accepts. check_working_counters
+// wants at least 500 ("Got 0 branch events"); on Intel CPUs check_for_xen_pmi_bug calls anything
+// above 500 an overcount ("Xen PMU virtualization bug") and check_for_kvm_in_txcp_bug anything
+// below it a KVM bug. (AMD CPUs run only the first check, so a larger count passed there.)
 constexpr int kMaxTrackedFd = 4096;
-constexpr int64_t kFakeCount = 100000;
+constexpr int64_t kFakeCount = 500;
 std::mutex g_fds_mutex;
 std::bitset<kMaxTrackedFd> g_selfcheck_fds;
 
