@@ -1,7 +1,12 @@
 // `pyreplay events`: list a trace's indexed thread, process and socket events.
+#include <algorithm>
+#include <cctype>
 #include <memory>
 #include <optional>
+#include <set>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "replay/cli/command.h"
 #include "replay/deep_index/deep_report.h"
 #include "replay/index/index_report.h"
@@ -18,7 +23,26 @@ struct EventsOptions {
   bool json = false;
 };
 
+// NoteUnknownThread says so when --thread names a tid the trace never had: an empty table alone
+// would look like "that thread did nothing".
+void NoteUnknownThread(const EventIndex& index, int32_t tid, const std::string& trace) {
+  std::set<int32_t> tids;
+  for (const IndexEntry& entry : index.entries) {
+    tids.insert(entry.tid);
+    if (entry.parent_tid != 0) tids.insert(entry.parent_tid);
+  }
+  if (tids.count(tid)) return;
+  PrintNote(absl::StrCat("no thread ", tid, " in ", trace, "; its threads are ",
+                         absl::StrJoin(tids, ", "), " (`pyreplay events ", trace,
+                         " --kind thread` shows where each starts)"));
+}
+
 int RunEvents(const EventsOptions& options) {
+  if (options.from > options.to) {
+    return ReportError(absl::InvalidArgumentError(absl::StrCat(
+        "--from ", options.from, " is after --to ", options.to,
+        ": the range is inclusive and runs forward; swap them")));
+  }
   EventFilter filter;
   absl::StatusOr<std::vector<EventKind>> kinds = ParseKinds(options.kinds);
   if (!kinds.ok()) return ReportError(kinds.status());
@@ -33,6 +57,7 @@ int RunEvents(const EventsOptions& options) {
   absl::StatusOr<DeepIndex> deep = LoadFreshDeepIndex(options.trace, *index);
   if (!deep.ok() && !absl::IsNotFound(deep.status())) PrintNote(std::string(deep.status().message()));
   if (deep.ok()) ApplyDeepAddresses(*deep, &*index);
+  if (options.tid) NoteUnknownThread(*index, *options.tid, options.trace);
   std::vector<size_t> selected = FilterEvents(*index, filter);
   if (options.json) {
     nlohmann::json events = EventsJson(*index, selected);
@@ -58,8 +83,17 @@ RegisterCommand kEvents({"events", "List a trace's thread, process and socket ev
   app->add_option("TRACE", options->trace, "The trace folder")->required();
   app->add_option("--kind", options->kinds, "Only these kinds (comma-separated)");
   app->add_option("--thread", options->tid, "Only events of this thread (tid)");
-  app->add_option("--from", options->from, "Only events numbered N or later");
-  app->add_option("--to", options->to, "Only events numbered M or earlier");
+  // Checked before conversion: a uint64 would otherwise take "-5" as 2^64 - 5.
+  CLI::Validator event_number(
+      [](std::string& value) -> std::string {
+        if (!value.empty() && std::all_of(value.begin(), value.end(), ::isdigit)) return "";
+        return "takes an event number (0 or more), not " + value;
+      },
+      "N");
+  app->add_option("--from", options->from, "Only events numbered N or later")
+      ->check(event_number);
+  app->add_option("--to", options->to, "Only events numbered M or earlier")
+      ->check(event_number);
   app->add_flag("--json", options->json, "Print JSON");
   return [options] { return RunEvents(*options); };
 }});

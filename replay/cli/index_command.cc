@@ -31,7 +31,7 @@ int RunIndex(const IndexOptions& options) {
     bar->Update(done);
   };
   absl::StatusOr<EventIndex> index;
-  bool rebuilt = true;
+  bool rebuilt = true, saved = true;
   if (options.force) {
     index = BuildIndex(options.trace, progress);
     if (index.ok()) {
@@ -41,10 +41,11 @@ int RunIndex(const IndexOptions& options) {
       }
     }
   } else {
-    index = LoadOrBuildIndex(options.trace, progress, &rebuilt);
+    index = LoadOrBuildIndex(options.trace, progress, &rebuilt, &saved);
   }
   bar.reset();
   if (!index.ok()) return ReportError(index.status());
+  if (!saved) PrintNote(kIndexNotSavedNote);
   size_t sockets = 0;
   for (const IndexEntry& e : index->entries) sockets += e.syscall >= 0;
   printf("%s %s: %llu events, %zu indexed (%zu socket calls), %zu threads, %zu processes\n",

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "replay/cli/command.h"
+#include "replay/deep_index/deep_index.h"
 #include "replay/index/index_report.h"
 #include "replay/pack/pack_info.h"
 
@@ -14,7 +15,8 @@ RegisterCommand kInfo({"info", "Summarise a trace", 32, [](CLI::App* app) {
   auto json = std::make_shared<bool>(false);
   app->footer(
       "Shows the command line, mode, rr version, event count, duration, threads, processes,\n"
-      "size, and whether the event index is fresh (a stale one is rebuilt).\n"
+      "size, and whether the event index is fresh (a stale one is rebuilt); with a deep index\n"
+      "(`pyreplay index --deep`), every thread's Python name.\n"
       "  pyreplay info traces/sockets-1\n"
       "  pyreplay info traces/sockets-1 --json\n"
       "  pyreplay info bug.pyrtrace      # a pack: command, size, marks, authors; every byte\n"
@@ -28,8 +30,16 @@ RegisterCommand kInfo({"info", "Summarise a trace", 32, [](CLI::App* app) {
       fputs((*json ? PackInfoToJson(*pack).dump(2) + "\n" : FormatPackInfo(*pack)).c_str(), stdout);
       return kExitOk;
     }
-    absl::StatusOr<TraceInfo> info = GetTraceInfo(*trace);
+    EventIndex index;
+    absl::StatusOr<TraceInfo> info = GetTraceInfo(*trace, &index);
     if (!info.ok()) return ReportError(info.status());
+    // Threads by their Python names, once `pyreplay index --deep` has seen them.
+    absl::StatusOr<DeepIndex> deep = LoadFreshDeepIndex(*trace, index);
+    if (deep.ok()) {
+      info->thread_names = deep->thread_names;
+    } else if (!absl::IsNotFound(deep.status())) {
+      PrintNote(std::string(deep.status().message()));
+    }
     if (*json) {
       printf("%s\n", TraceInfoJson(*info).dump(2).c_str());
     } else {

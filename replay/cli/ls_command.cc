@@ -18,9 +18,14 @@ RegisterCommand kLs({"ls", "List recorded traces, newest first", 33, [](CLI::App
   app->add_option("DIR", *dir, "The folder holding traces");
   app->add_flag("--json", *json, "Print JSON");
   return [dir, json] {
-    absl::StatusOr<std::vector<TraceListing>> traces =
-        ListTraces(dir->empty() ? DefaultTracesRoot() : *dir);
+    std::string root = dir->empty() ? DefaultTracesRoot() : *dir;
+    absl::StatusOr<std::vector<TraceListing>> traces = ListTraces(root);
     if (!traces.ok()) return ReportError(traces.status());
+    if (traces->empty() && !*json) {
+      PrintNote(root + ": no traces here; record one with `pyreplay record --session threads -o " +
+                root + "/threads-1`, or name the folder that holds them");
+      return kExitOk;
+    }
     if (*json) {
       printf("%s\n", TraceListJson(*traces).dump(2).c_str());
     } else {

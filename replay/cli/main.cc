@@ -1,5 +1,6 @@
 // main.cc: the `pyreplay` command line. Subcommands register themselves (see command.h).
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 #include "replay/cli/command.h"
@@ -42,6 +43,24 @@ std::vector<std::string> NormaliseGdbStyleOptions(int argc, char** argv) {
   return args;
 }
 
+// ReportParseError turns CLI11's multi-line complaint into our one line, naming the subcommand
+// whose --help has the answer, and exits with the usage status.
+int ReportParseError(const CLI::App& app,
+                     const std::vector<std::pair<CLI::App*, pyreplay::cli::CommandRun>>& runs,
+                     const CLI::ParseError& error) {
+  std::string help = std::string(app.get_name()) + " --help";
+  for (const auto& [sub, run] : runs) {
+    if (sub->parsed()) help = std::string(app.get_name()) + " " + sub->get_name() + " --help";
+  }
+  std::string message = error.what();
+  while (!message.empty() && (message.back() == '\n' || message.back() == '.')) message.pop_back();
+  if (!message.empty()) message[0] = static_cast<char>(std::tolower(message[0]));
+  pyreplay::Style style(stderr);
+  fprintf(stderr, "pyreplay: %s %s; see `%s`\n", style.Error("error:").c_str(), message.c_str(),
+          help.c_str());
+  return pyreplay::cli::kExitUsage;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -65,9 +84,14 @@ int main(int argc, char** argv) {
   std::vector<std::string> args = NormaliseGdbStyleOptions(argc, argv);
   try {
     app.parse(args);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? kExitOk : kExitUsage;
+    return ReportParseError(app, runs, e);
   }
   for (auto& [sub, run] : runs) {
     if (sub->parsed()) return run();

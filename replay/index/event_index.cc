@@ -931,15 +931,17 @@ absl::StatusOr<IndexFreshness> CheckIndexFreshness(const std::string& trace_dir)
 }
 
 absl::StatusOr<EventIndex> LoadOrBuildIndex(const std::string& trace_dir,
-                                            const IndexProgress& progress, bool* rebuilt) {
+                                            const IndexProgress& progress, bool* rebuilt,
+                                            bool* saved) {
   if (rebuilt != nullptr) *rebuilt = false;
+  if (saved != nullptr) *saved = true;
   ASSIGN_OR_RETURN(TraceHeader header, ReadTraceHeader(trace_dir));
   ASSIGN_OR_RETURN(std::vector<StreamStamp> stamps, CurrentStamps(trace_dir));
   uint32_t format = 0;
-  absl::StatusOr<EventIndex> saved = ReadIndexFile(IndexPath(trace_dir), &format);
-  if (saved.ok() && format == kIndexFormatVersion && saved->uuid == header.uuid &&
-      SameStamps(saved->streams, stamps)) {
-    return saved;
+  absl::StatusOr<EventIndex> on_disk = ReadIndexFile(IndexPath(trace_dir), &format);
+  if (on_disk.ok() && format == kIndexFormatVersion && on_disk->uuid == header.uuid &&
+      SameStamps(on_disk->streams, stamps)) {
+    return on_disk;
   }
   ASSIGN_OR_RETURN(EventIndex index, BuildIndex(trace_dir, progress));
   if (rebuilt != nullptr) *rebuilt = true;
@@ -948,6 +950,7 @@ absl::StatusOr<EventIndex> LoadOrBuildIndex(const std::string& trace_dir,
   if (!written.ok() && !absl::IsPermissionDenied(written) && access(trace_dir.c_str(), W_OK) == 0) {
     return written;
   }
+  if (saved != nullptr) *saved = written.ok();
   return index;
 }
 

@@ -165,10 +165,16 @@ absl::StatusOr<IndexFreshness> CheckIndexFreshness(const std::string& trace_dir)
 
 // LoadOrBuildIndex returns the saved index when fresh; otherwise it builds it, writes it (unless
 // the trace directory is read-only, which is not an error) and returns it. `rebuilt`, when given,
-// says whether it had to build.
+// says whether it had to build; `saved`, whether the index on disk now matches (false only when a
+// rebuilt index could not be kept because the trace folder is not writable).
 absl::StatusOr<EventIndex> LoadOrBuildIndex(const std::string& trace_dir,
                                             const IndexProgress& progress = nullptr,
-                                            bool* rebuilt = nullptr);
+                                            bool* rebuilt = nullptr, bool* saved = nullptr);
+
+// kIndexNotSavedNote is what a command says when LoadOrBuildIndex could not keep the index.
+inline constexpr char kIndexNotSavedNote[] =
+    "index not saved: the trace folder is not writable, so it is rebuilt each time (copy the "
+    "trace somewhere writable to keep it)";
 
 // PairConnections links each successful connect that is not paired yet to the accept that
 // answered it: the accept's remote address is the connect's local one and its local the

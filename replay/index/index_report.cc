@@ -138,7 +138,7 @@ nlohmann::json EventsJson(const EventIndex& index, const std::vector<size_t>& se
   return list;
 }
 
-absl::StatusOr<TraceInfo> GetTraceInfo(const std::string& trace_dir) {
+absl::StatusOr<TraceInfo> GetTraceInfo(const std::string& trace_dir, EventIndex* index_out) {
   TraceInfo info;
   info.trace_dir = trace_dir;
   ASSIGN_OR_RETURN(TraceHeader header, ReadTraceHeader(trace_dir));
@@ -154,15 +154,14 @@ absl::StatusOr<TraceInfo> GetTraceInfo(const std::string& trace_dir) {
     return meta.status();
   }
   ASSIGN_OR_RETURN(IndexFreshness before, CheckIndexFreshness(trace_dir));
-  bool rebuilt = false;
-  ASSIGN_OR_RETURN(EventIndex index, LoadOrBuildIndex(trace_dir, nullptr, &rebuilt));
+  bool rebuilt = false, saved = true;
+  ASSIGN_OR_RETURN(EventIndex index, LoadOrBuildIndex(trace_dir, nullptr, &rebuilt, &saved));
   if (!rebuilt) {
     info.index_state = "fresh";
   } else {
-    absl::StatusOr<IndexFreshness> after = CheckIndexFreshness(trace_dir);
     info.index_state = absl::StrCat(
         "rebuilt (was ", before == IndexFreshness::kMissing ? "missing" : "stale", ")",
-        after.ok() && *after == IndexFreshness::kFresh ? "" : ", not saved: trace not writable");
+        saved ? "" : ", not saved: the trace folder is not writable");
   }
   if (info.command.empty()) {
     for (const ProcessInfo& p : index.processes) {
@@ -180,6 +179,7 @@ absl::StatusOr<TraceInfo> GetTraceInfo(const std::string& trace_dir) {
     if (e.kind == EventKind::kConnect && e.ok()) ++info.connections;
   }
   info.size_bytes = DirSize(trace_dir);
+  if (index_out != nullptr) *index_out = std::move(index);
   return info;
 }
 
@@ -198,12 +198,26 @@ std::string FormatTraceInfo(const TraceInfo& info) {
   line("events", absl::StrCat(info.event_count));
   line("duration", absl::StrFormat("%.3f s", info.duration));
   line("threads", absl::StrCat(info.threads));
+  for (const auto& [tid, name] : info.thread_names) {
+    absl::StrAppendFormat(&out, "%-12s   %-8d %s\n", "", tid, name);
+  }
   line("processes", absl::StrCat(info.processes));
   line("connections", absl::StrCat(info.connections));
   line("size", HumanSize(info.size_bytes));
   line("index", info.index_state);
   return out;
 }
+
+namespace {
+
+// ThreadNamesJson is [{tid, name}] (an empty list without a deep index).
+nlohmann::json ThreadNamesJson(const std::vector<std::pair<int32_t, std::string>>& names) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& [tid, name] : names) list.push_back({{"tid", tid}, {"name", name}});
+  return list;
+}
+
+}  // namespace
 
 nlohmann::json TraceInfoJson(const TraceInfo& info) {
   return {{"trace", info.trace_dir},   {"command", info.command},
@@ -212,41 +226,62 @@ nlohmann::json TraceInfoJson(const TraceInfo& info) {
           {"complete", info.complete}, {"events", info.event_count},
           {"duration", info.duration}, {"threads", info.threads},
           {"processes", info.processes}, {"connections", info.connections},
-          {"size_bytes", info.size_bytes}, {"index", info.index_state}};
+          {"size_bytes", info.size_bytes}, {"index", info.index_state},
+          {"thread_names", ThreadNamesJson(info.thread_names)}};
 }
+
+namespace {
+
+// ListOneTrace describes the trace in `dir`, or nothing when `dir` holds no trace (no `version`).
+std::optional<TraceListing> ListOneTrace(const fs::path& dir) {
+  struct stat st;
+  if (stat((dir / "version").c_str(), &st) != 0) return std::nullopt;
+  TraceListing t;
+  t.trace_dir = dir.string();
+  t.name = dir.filename().empty() ? dir.parent_path().filename().string()
+                                  : dir.filename().string();
+  t.mtime_s = st.st_mtim.tv_sec;
+  t.size_bytes = DirSize(t.trace_dir);
+  absl::StatusOr<RecordingMeta> meta = ReadRecordingMeta(t.trace_dir);
+  if (meta.ok()) {
+    t.recorded_at = meta->recorded_at;
+    t.command = Quote(meta->command);
+  }
+  absl::StatusOr<TraceHeader> header = ReadTraceHeader(t.trace_dir);
+  if (!header.ok()) {
+    t.problem = std::string(header.status().message());
+  } else if (absl::StatusOr<EventIndex> index = LoadIndex(t.trace_dir); index.ok()) {
+    t.events = static_cast<int64_t>(index->event_count);
+  }
+  return t;
+}
+
+}  // namespace
 
 absl::StatusOr<std::vector<TraceListing>> ListTraces(const std::string& root) {
   std::error_code ec;
-  if (!fs::is_directory(root, ec)) {
+  if (!fs::exists(root, ec)) {
     return absl::NotFoundError(absl::StrCat(root, ": no such folder"));
   }
+  if (!fs::is_directory(root, ec)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        root, ": is not a folder; `pyreplay ls` lists the trace folders inside a folder"));
+  }
   std::vector<TraceListing> traces;
+  // `pyreplay ls TRACE` shows that one trace, as `ls FILE` shows the file.
+  if (std::optional<TraceListing> one = ListOneTrace(fs::path(root)); one) {
+    traces.push_back(*std::move(one));
+    return traces;
+  }
   fs::directory_iterator it(root, ec);
   if (ec) return absl::PermissionDeniedError(absl::StrCat(root, ": ", ec.message()));
   for (fs::directory_iterator end; it != end; it.increment(ec)) {
     if (ec) break;
     std::error_code entry_ec;
     if (!it->is_directory(entry_ec)) continue;
-    std::string dir = it->path().string();
-    struct stat st;
-    if (stat((it->path() / "version").c_str(), &st) != 0) continue;
-    TraceListing t;
-    t.trace_dir = dir;
-    t.name = it->path().filename().string();
-    t.mtime_s = st.st_mtim.tv_sec;
-    t.size_bytes = DirSize(dir);
-    absl::StatusOr<RecordingMeta> meta = ReadRecordingMeta(dir);
-    if (meta.ok()) {
-      t.recorded_at = meta->recorded_at;
-      t.command = Quote(meta->command);
+    if (std::optional<TraceListing> t = ListOneTrace(it->path()); t) {
+      traces.push_back(*std::move(t));
     }
-    absl::StatusOr<TraceHeader> header = ReadTraceHeader(dir);
-    if (!header.ok()) {
-      t.problem = std::string(header.status().message());
-    } else if (absl::StatusOr<EventIndex> index = LoadIndex(dir); index.ok()) {
-      t.events = static_cast<int64_t>(index->event_count);
-    }
-    traces.push_back(std::move(t));
   }
   std::sort(traces.begin(), traces.end(), [](const TraceListing& a, const TraceListing& b) {
     return a.mtime_s != b.mtime_s ? a.mtime_s > b.mtime_s : a.name < b.name;
@@ -255,16 +290,26 @@ absl::StatusOr<std::vector<TraceListing>> ListTraces(const std::string& root) {
 }
 
 std::string FormatTraceList(const std::vector<TraceListing>& traces) {
-  std::string out = absl::StrFormat("%-24s  %-20s  %9s  %10s  %s\n", "TRACE", "RECORDED", "EVENTS",
-                                    "SIZE", "COMMAND");
+  // Columns as wide as their widest cell, so long trace names and RFC 3339 times stay aligned.
+  std::vector<std::string> whens;
+  int name_width = 5, when_width = 8;  // "TRACE", "RECORDED"
   for (const TraceListing& t : traces) {
     std::string when = t.recorded_at;
     if (when.empty()) {
-      when = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(t.mtime_s),
+      when = absl::FormatTime(absl::RFC3339_sec, absl::FromUnixSeconds(t.mtime_s),
                               absl::UTCTimeZone());
     }
-    absl::StrAppendFormat(&out, "%-24s  %-20s  %9s  %10s  %s\n", t.name, when,
-                          t.events >= 0 ? absl::StrCat(t.events) : "-", HumanSize(t.size_bytes),
+    name_width = std::max(name_width, static_cast<int>(t.name.size()));
+    when_width = std::max(when_width, static_cast<int>(when.size()));
+    whens.push_back(std::move(when));
+  }
+  std::string out = absl::StrFormat("%-*s  %-*s  %9s  %10s  %s\n", name_width, "TRACE",
+                                    when_width, "RECORDED", "EVENTS", "SIZE", "COMMAND");
+  for (size_t i = 0; i < traces.size(); ++i) {
+    const TraceListing& t = traces[i];
+    absl::StrAppendFormat(&out, "%-*s  %-*s  %9s  %10s  %s\n", name_width, t.name, when_width,
+                          whens[i], t.events >= 0 ? absl::StrCat(t.events) : "-",
+                          HumanSize(t.size_bytes),
                           t.problem.empty() ? t.command : absl::StrCat("(", t.problem, ")"));
   }
   return out;

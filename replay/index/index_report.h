@@ -59,10 +59,14 @@ struct TraceInfo {
   size_t connections = 0;        // successful connects
   uint64_t size_bytes = 0;       // all files of the trace
   std::string index_state;       // "fresh", or "rebuilt (was missing|stale)", or "not saved"
+  // tid -> Python thread name, sorted by tid. GetTraceInfo leaves it empty: the names come from
+  // the deep index, which the caller adds when it has a fresh one.
+  std::vector<std::pair<int32_t, std::string>> thread_names;
 };
 
-// GetTraceInfo reads the trace (building or refreshing its index when needed).
-absl::StatusOr<TraceInfo> GetTraceInfo(const std::string& trace_dir);
+// GetTraceInfo reads the trace (building or refreshing its index when needed). `index`, when
+// given, receives the event index it used.
+absl::StatusOr<TraceInfo> GetTraceInfo(const std::string& trace_dir, EventIndex* index = nullptr);
 std::string FormatTraceInfo(const TraceInfo& info);
 nlohmann::json TraceInfoJson(const TraceInfo& info);
 
@@ -79,7 +83,8 @@ struct TraceListing {
 };
 
 // ListTraces lists the traces directly under `root` (folders with a `version` file), newest
-// first. NotFound when `root` does not exist.
+// first; when `root` is itself a trace, just that one. NotFound when `root` does not exist,
+// InvalidArgument when it is not a folder.
 absl::StatusOr<std::vector<TraceListing>> ListTraces(const std::string& root);
 std::string FormatTraceList(const std::vector<TraceListing>& traces);
 nlohmann::json TraceListJson(const std::vector<TraceListing>& traces);

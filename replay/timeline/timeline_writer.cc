@@ -75,8 +75,10 @@ absl::StatusOr<TimelineSummary> WriteTimeline(const TimelineRequest& request) {
   }
 
   TimelineSummary summary;
-  ASSIGN_OR_RETURN(EventIndex index,
-                   LoadOrBuildIndex(request.trace_dir, request.progress, &summary.index_built));
+  bool saved = true;
+  ASSIGN_OR_RETURN(EventIndex index, LoadOrBuildIndex(request.trace_dir, request.progress,
+                                                      &summary.index_built, &saved));
+  if (!saved) summary.warnings.push_back(kIndexNotSavedNote);
 
   std::vector<Mark> marks;
   absl::StatusOr<std::vector<Mark>> listed = MarkStore(request.trace_dir).List();

@@ -6,6 +6,7 @@ refused TCP connect and UDP connect), checked against what that program printed.
 import glob
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -139,6 +140,15 @@ class DeepIndexTest(TempDirTestCase):
         gdb = pyreplay("replay", self.sockets.trace_dir, "--batch", "-ex", "pyr events connect",
                        timeout=180).stdout
         self.assertRegex(gdb, r"\[client-1 \[\d+\]\]  @ sockets\.py:%d in talk\(\)" % talk)
+
+    def test_d_info_names_every_thread_as_the_program_did(self):
+        truth = {t["tid"]: t["name"] for t in self.sockets.truth["threads"]}
+        info = json.loads(pyreplay("info", self.sockets.trace_dir, "--json", check=True).stdout)
+        named = {t["tid"]: t["name"] for t in info["thread_names"]}
+        self.assertEqual(named, truth)  # every thread the session named itself, nothing else
+        text = pyreplay("info", self.sockets.trace_dir, check=True).stdout
+        for tid, name in truth.items():
+            self.assertRegex(text, r"\n\s+%d\s+%s\n" % (tid, re.escape(name)))
 
     def test_e_stale_with_the_index(self):
         # Another recording in the same folder has another rr uuid: flip one of its bytes in

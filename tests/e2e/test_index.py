@@ -199,6 +199,79 @@ class IndexTest(harness.TempDirTestCase):
         table = harness.pyreplay("ls", self.workdir, check=True).stdout
         self.assertIn("many_conns", table)
 
+    def test_ls_of_one_trace_of_a_file_and_of_an_empty_folder(self):
+        r = self.recordings["sockets"]
+        one = json.loads(harness.pyreplay("ls", r.trace_dir, "--json", check=True).stdout)
+        self.assertEqual([t["name"] for t in one], ["sockets"])
+        proc = harness.pyreplay("ls", os.path.join(r.trace_dir, "version"))
+        self.assertEqual(proc.returncode, 2)
+        self.assertRegex(proc.stderr.strip(), r"^pyreplay: error: .*/version: is not a folder")
+        empty = os.path.join(self.workdir, "nothing-here")
+        os.makedirs(empty, exist_ok=True)
+        proc = harness.pyreplay("ls", empty, check=True)
+        self.assertEqual(proc.stdout, "")
+        self.assertRegex(proc.stderr, r"nothing-here: no traces here; record one with `pyreplay record")
+        self.assertEqual(json.loads(harness.pyreplay("ls", empty, "--json", check=True).stdout), [])
+
+    def test_ls_columns_stay_aligned_with_long_names(self):
+        long_name = self.copy_streams("a-trace-name-longer-than-any-column-width-x")
+        rows = harness.pyreplay("ls", self.workdir, check=True).stdout.splitlines()
+        header = rows[0]
+        for column in ("EVENTS", "SIZE", "COMMAND"):
+            end = header.index(column) + len(column) if column != "COMMAND" else header.index(column)
+            for row in rows[1:]:
+                if column == "COMMAND":
+                    self.assertEqual(row[end - 2:end], "  ", (column, row))
+                else:  # right-aligned: the cell ends where the heading ends
+                    self.assertNotEqual(row[end - 1], " ", (column, row))
+                    self.assertEqual(row[end:end + 2], "  ", (column, row))
+        self.assertTrue(any(r.startswith(os.path.basename(long_name) + "  ") for r in rows[1:]))
+        shutil.rmtree(long_name)
+
+    def test_event_range_and_thread_mistakes_are_named(self):
+        r = self.recordings["sockets"]
+        for args, pattern in ((("--from", "2000", "--to", "10"), r"--from 2000 is after --to 10"),
+                              (("--from", "-5"), r"--from: takes an event number \(0 or more\), not -5; see"),
+                              (("--bogus",), r".*not expected: --bogus; see `pyreplay events --help`")):
+            proc = harness.pyreplay("events", r.trace_dir, *args)
+            self.assertEqual(proc.returncode, 2, (args, proc.stderr))
+            lines = proc.stderr.strip().splitlines()
+            self.assertEqual(len(lines), 1, proc.stderr)
+            self.assertRegex(lines[0], r"^pyreplay: error: " + pattern)
+        missing = max(t["tid"] for t in r.truth["threads"]) + 100000
+        proc = harness.pyreplay("events", r.trace_dir, "--thread", str(missing), check=True)
+        self.assertRegex(proc.stderr, r"no thread %d in .*; its threads are .*\b%d\b" % (
+            missing, r.truth["main_tid"]))
+        proc = harness.pyreplay("events", r.trace_dir, "--thread", str(r.truth["main_tid"]), check=True)
+        self.assertEqual(proc.stderr, "")
+
+    def test_read_only_trace_is_indexed_but_says_the_index_is_not_kept(self):
+        trace = self.copy_streams("read-only")
+        os.chmod(self.workdir, 0o755)
+        os.chmod(trace, 0o555)
+
+        def as_nobody():
+            os.setgid(65534)
+            os.setuid(65534)
+
+        def run(*args):
+            return subprocess.run([harness.PYREPLAY, *args], capture_output=True, text=True,
+                                  timeout=60, preexec_fn=as_nobody if os.geteuid() == 0 else None,
+                                  env=dict(os.environ, NO_COLOR="1"))
+        try:
+            proc = run("index", trace)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertRegex(proc.stdout, r"^Indexed .*read-only: \d+ events")
+            self.assertRegex(proc.stderr, r"index not saved: the trace folder is not writable")
+            info = json.loads(run("info", trace, "--json").stdout)
+            self.assertEqual(info["index"],
+                             "rebuilt (was missing), not saved: the trace folder is not writable")
+            events = run("events", trace, "--json")
+            self.assertEqual(json.loads(events.stdout), self.events["sockets"])
+            self.assertFalse(os.path.exists(os.path.join(trace, "pyreplay")))
+        finally:
+            os.chmod(trace, 0o755)
+
     # -- bad input -------------------------------------------------------------------------------
 
     def copy_streams(self, name):
