@@ -10,23 +10,14 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "replay/common/status_macros.h"
 #include "replay/trace/internal/chunk_format.h"
 
 namespace pyreplay {
 
 using internal::ChunkHeader;
 using internal::ChunkWhere;
-
-namespace {
-
-absl::Status ErrnoStatus(const std::string& path, const char* what, int err) {
-  std::string message = absl::StrCat(path, ": ", what, ": ", strerror(err));
-  if (err == ENOENT) return absl::NotFoundError(message);
-  if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(message);
-  return absl::UnavailableError(message);
-}
-
-}  // namespace
+using internal::ErrnoStatus;
 
 RawDataReader::RawDataReader(std::string path, int fd, uint64_t file_size)
     : path_(std::move(path)), fd_(fd), file_size_(file_size) {}
@@ -38,20 +29,8 @@ absl::StatusOr<std::unique_ptr<RawDataReader>> RawDataReader::Open(const std::st
 }
 
 absl::StatusOr<std::unique_ptr<RawDataReader>> RawDataReader::OpenFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(path, "cannot open", errno);
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int err = errno;
-    close(fd);
-    return ErrnoStatus(path, "cannot stat", err);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    close(fd);
-    return absl::DataLossError(absl::StrCat(path, ": not a regular file"));
-  }
-  return std::unique_ptr<RawDataReader>(
-      new RawDataReader(path, fd, static_cast<uint64_t>(st.st_size)));
+  ASSIGN_OR_RETURN(internal::OpenedStreamFile file, internal::OpenStreamFile(path));
+  return std::unique_ptr<RawDataReader>(new RawDataReader(path, file.fd, file.size));
 }
 
 absl::Status RawDataReader::Fail(absl::Status status) {

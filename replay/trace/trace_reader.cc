@@ -20,6 +20,8 @@
 
 namespace pyreplay {
 
+using internal::ErrnoStatus;
+
 namespace {
 
 // Limits for one message: rr's largest frames (many memWrites, big registers) are far smaller.
@@ -32,13 +34,6 @@ capnp::ReaderOptions StreamReaderOptions() {
   options.traversalLimitInWords = kTraversalLimitWords;
   options.nestingLimit = kNestingLimit;
   return options;
-}
-
-absl::Status ErrnoStatus(const std::string& path, absl::string_view what, int err) {
-  std::string message = absl::StrCat(path, ": ", what, ": ", strerror(err));
-  if (err == ENOENT) return absl::NotFoundError(message);
-  if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(message);
-  return absl::UnavailableError(message);
 }
 
 }  // namespace
@@ -274,20 +269,9 @@ absl::StatusOr<std::unique_ptr<StreamReader>> StreamReader::Open(const std::stri
 }
 
 absl::StatusOr<std::unique_ptr<StreamReader>> StreamReader::OpenFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(path, "cannot open", errno);
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int err = errno;
-    close(fd);
-    return ErrnoStatus(path, "cannot stat", err);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    close(fd);
-    return absl::DataLossError(absl::StrCat(path, ": not a regular file"));
-  }
-  posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  auto input = std::make_unique<internal::ChunkInput>(path, fd, static_cast<uint64_t>(st.st_size));
+  ASSIGN_OR_RETURN(internal::OpenedStreamFile file, internal::OpenStreamFile(path));
+  posix_fadvise(file.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  auto input = std::make_unique<internal::ChunkInput>(path, file.fd, file.size);
   return std::unique_ptr<StreamReader>(new StreamReader(std::move(input)));
 }
 

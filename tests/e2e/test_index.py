@@ -62,6 +62,16 @@ def rr_dump_frames(trace):
     return frames
 
 
+def as_nobody(*args):
+    """Runs pyreplay ARGS as user nobody when we are root, whom file modes do not stop."""
+    def drop():
+        os.setgid(65534)
+        os.setuid(65534)
+    return subprocess.run([harness.PYREPLAY, *args], capture_output=True, text=True, timeout=60,
+                          preexec_fn=drop if os.geteuid() == 0 else None,
+                          env=dict(os.environ, NO_COLOR="1"))
+
+
 class IndexTest(harness.TempDirTestCase):
     @classmethod
     def setUpClass(cls):
@@ -250,14 +260,7 @@ class IndexTest(harness.TempDirTestCase):
         os.chmod(self.workdir, 0o755)
         os.chmod(trace, 0o555)
 
-        def as_nobody():
-            os.setgid(65534)
-            os.setuid(65534)
-
-        def run(*args):
-            return subprocess.run([harness.PYREPLAY, *args], capture_output=True, text=True,
-                                  timeout=60, preexec_fn=as_nobody if os.geteuid() == 0 else None,
-                                  env=dict(os.environ, NO_COLOR="1"))
+        run = as_nobody
         try:
             proc = run("index", trace)
             self.assertEqual(proc.returncode, 0, proc.stderr)
@@ -356,13 +359,8 @@ class IndexTest(harness.TempDirTestCase):
         os.chmod(self.workdir, 0o755)
         os.chmod(trace, 0o700)
 
-        def as_nobody():
-            os.setgid(65534)
-            os.setuid(65534)
-
         for cmd in ("events", "info", "index"):
-            proc = subprocess.run([harness.PYREPLAY, cmd, trace], capture_output=True, text=True,
-                                  timeout=60, preexec_fn=as_nobody, env=dict(os.environ, NO_COLOR="1"))
+            proc = as_nobody(cmd, trace)
             self.assertNotEqual(proc.returncode, 0)
             lines = proc.stderr.strip().splitlines()
             self.assertEqual(len(lines), 1, proc.stderr)

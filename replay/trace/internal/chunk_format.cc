@@ -1,6 +1,12 @@
 #include "replay/trace/internal/chunk_format.h"
 
 #include <brotli/decode.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 
@@ -48,6 +54,29 @@ absl::Status DecompressChunk(const std::string& path, uint64_t index, uint64_t s
         ")"));
   }
   return absl::OkStatus();
+}
+
+absl::Status ErrnoStatus(const std::string& path, absl::string_view what, int err) {
+  std::string message = absl::StrCat(path, ": ", what, ": ", strerror(err));
+  if (err == ENOENT) return absl::NotFoundError(message);
+  if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(message);
+  return absl::UnavailableError(message);
+}
+
+absl::StatusOr<OpenedStreamFile> OpenStreamFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(path, "cannot open", errno);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int err = errno;
+    close(fd);
+    return ErrnoStatus(path, "cannot stat", err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return absl::DataLossError(absl::StrCat(path, ": not a regular file"));
+  }
+  return OpenedStreamFile{fd, static_cast<uint64_t>(st.st_size)};
 }
 
 }  // namespace pyreplay::internal

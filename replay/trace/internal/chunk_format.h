@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace pyreplay::internal {
 
@@ -49,6 +51,18 @@ absl::Status CheckChunkHeader(const std::string& path, uint64_t index, uint64_t 
 absl::Status DecompressChunk(const std::string& path, uint64_t index, uint64_t start,
                              const std::vector<uint8_t>& compressed, uint32_t uncompressed,
                              std::vector<uint8_t>* out);
+
+// ErrnoStatus is "<path>: <what>: <strerror>", as NotFound (ENOENT), PermissionDenied
+// (EACCES, EPERM) or Unavailable.
+absl::Status ErrnoStatus(const std::string& path, absl::string_view what, int err);
+
+// OpenStreamFile opens one of the trace's stream files for reading: the fd and its size in
+// bytes. A missing or unreadable file, or one that is not a regular file, is an error naming it.
+struct OpenedStreamFile {
+  int fd = -1;
+  uint64_t size = 0;
+};
+absl::StatusOr<OpenedStreamFile> OpenStreamFile(const std::string& path);
 
 }  // namespace pyreplay::internal
 
