@@ -117,14 +117,21 @@ absl::string_view AsView(const capnp::Data::Reader& data) {
 }
 
 // StoredBytes is how many bytes of the data stream a memWrite occupies: its size without its
-// holes (TraceStream.cc, read_raw_data_for_frame_with_holes). False when the holes exceed the
-// size (a corrupt frame); HolesError says so. It runs for every write of every frame, so it
-// builds no status on the way.
+// holes (TraceStream.cc, read_raw_data_for_frame_with_holes). False when the holes are not as
+// rr writes them, in order, apart and inside the write (a corrupt frame); HolesError says so.
+// Summing the sizes of any other holes is not what TraceData::Read skips: a hole past the end
+// or overlapping another one made it read more bytes than counted here, so later reads came
+// from the wrong offsets or failed with an InternalError (found by tests/fuzz/index_fuzz.cc).
+// It runs for every write of every frame, so it builds no status on the way.
 bool StoredBytes(rr::MemWrite::Reader write, uint64_t* stored) {
-  *stored = write.getSize();
+  const uint64_t size = write.getSize();
+  *stored = size;
   if (!write.hasHoles()) return true;
+  uint64_t end = 0;  // of the previous hole
   for (auto hole : write.getHoles()) {
-    if (hole.getSize() > *stored) return false;
+    const uint64_t offset = hole.getOffset();
+    if (offset < end || offset > size || hole.getSize() > size - offset) return false;
+    end = offset + hole.getSize();
     *stored -= hole.getSize();
   }
   return true;
@@ -132,8 +139,8 @@ bool StoredBytes(rr::MemWrite::Reader write, uint64_t* stored) {
 
 absl::Status HolesError(const std::string& path, rr::MemWrite::Reader write, uint64_t event) {
   return absl::DataLossError(absl::StrCat(
-      path, ": frame ", event, ": a memory write's holes exceed its size (", write.getSize(),
-      " bytes at 0x", absl::Hex(write.getAddr()), ")"));
+      path, ": frame ", event, ": a memory write's holes exceed its size or overlap (",
+      write.getSize(), " bytes at 0x", absl::Hex(write.getAddr()), ")"));
 }
 
 // FrameWrites is one frame's memWrites and the data stream offset of the first one's bytes.
@@ -791,6 +798,15 @@ absl::StatusOr<EventIndex> BuildIndex(const std::string& trace_dir,
       for (rr::MemWrite::Reader write : writes.writes) {
         uint64_t stored = 0;
         if (!StoredBytes(write, &stored)) return HolesError(events->path(), write, event);
+        // A corrupt size must not wrap the data stream offsets around: TraceData would then
+        // read behind its position (an InternalError) or another write's bytes. data_offset +
+        // frame_data never exceeds UINT64_MAX, so this does not underflow (found by
+        // tests/fuzz/index_fuzz.cc).
+        if (stored > UINT64_MAX - data_offset - frame_data) {
+          return absl::DataLossError(absl::StrCat(
+              events->path(), ": frame ", event, ": memory writes past 2^64 bytes of data (",
+              write.getSize(), " bytes at 0x", absl::Hex(write.getAddr()), ")"));
+        }
         frame_data += stored;
       }
       rr::Frame::Event::Reader ev = frame.getEvent();
@@ -1009,9 +1025,13 @@ std::string DescribeEntry(const EventIndex& index, const IndexEntry& e) {
   auto outcome = [&]() -> std::string {
     if (!e.finished) return "(no exit recorded)";
     if (e.result >= 0) return "ok";
-    return absl::StrCat("failed: ", strerrorname_np(static_cast<int>(-e.result)) != nullptr
-                                        ? strerrorname_np(static_cast<int>(-e.result))
-                                        : absl::StrCat("errno ", -e.result).c_str());
+    // Only -4095..-1 is -errno (the kernel's range). A corrupt trace's rax can be anything:
+    // negating INT64_MIN is undefined, and truncating to int would name a wrong errno (found
+    // by tests/fuzz/index_fuzz.cc).
+    if (e.result < -4095) return absl::StrCat("failed: result ", e.result);
+    const int err = static_cast<int>(-e.result);
+    const char* name = strerrorname_np(err);
+    return absl::StrCat("failed: ", name != nullptr ? name : absl::StrCat("errno ", err));
   };
   auto addr = [&](const SocketAddress& a) -> std::string {
     if (!a.known()) {

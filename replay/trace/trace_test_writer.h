@@ -1,6 +1,7 @@
 // trace_test_writer.h: synthetic rr trace streams for tests and fuzz seeds (header only, test use).
 //
-// Writes Frame/TaskEvent messages packed (and the frames' memory writes into a `data` stream), splits the packed bytes into chunks of a chosen size
+// Writes Frame/TaskEvent messages (clone, exec, exit, detach) packed (and the frames' memory
+// writes into a `data` stream), splits the packed bytes into chunks of a chosen size
 // (so messages straddle chunk boundaries), Brotli-compresses each chunk and frames it with rr's
 // BlockHeader {compressed, uncompressed}. Needs libbrotlienc.
 //
@@ -85,6 +86,10 @@ class TestTraceWriter {
   // SetLastWriteSize overrides the size recorded for the last queued MemWrite (not its bytes):
   // a corrupt frame, e.g. one whose holes exceed its size.
   void SetLastWriteSize(uint64_t size) { writes_.back().size = size; }
+  // SetLastWriteHoles likewise overrides its recorded holes, e.g. overlapping or past its end.
+  void SetLastWriteHoles(std::vector<std::pair<uint64_t, uint64_t>> holes) {
+    writes_.back().holes = std::move(holes);
+  }
 
   // Syscall adds a syscall frame; `args` fill rdi, rsi, rdx; `rax` the result.
   void Syscall(int32_t tid, int number, bool entering, std::vector<uint64_t> args = {},
@@ -132,7 +137,7 @@ class TestTraceWriter {
   void Clone(int32_t tid, int32_t parent, int32_t flags) {
     capnp::MallocMessageBuilder message;
     auto task = message.initRoot<rr::TaskEvent>();
-    task.setFrameTime(static_cast<int64_t>(frames_ + 1));
+    task.setFrameTime(TaskTime());
     task.setTid(tid);
     auto clone = task.initClone();
     clone.setParentTid(parent);
@@ -143,11 +148,46 @@ class TestTraceWriter {
   void Exit(int32_t tid, int32_t status = 0) {
     capnp::MallocMessageBuilder message;
     auto task = message.initRoot<rr::TaskEvent>();
-    task.setFrameTime(static_cast<int64_t>(frames_ + 1));
+    task.setFrameTime(TaskTime());
     task.setTid(tid);
     task.initExit().setExitStatus(status);
     tasks_ += Packed(message);
   }
+
+  void Exec(int32_t tid, const std::string& file_name,
+            const std::vector<std::string>& cmdline = {}) {
+    capnp::MallocMessageBuilder message;
+    auto task = message.initRoot<rr::TaskEvent>();
+    task.setFrameTime(TaskTime());
+    task.setTid(tid);
+    auto exec = task.initExec();
+    exec.setFileName(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(file_name.data()),
+                                         file_name.size()));
+    auto args = exec.initCmdLine(static_cast<unsigned>(cmdline.size()));
+    for (size_t i = 0; i < cmdline.size(); ++i) {
+      args.set(i, capnp::Data::Reader(reinterpret_cast<const kj::byte*>(cmdline[i].data()),
+                                      cmdline[i].size()));
+    }
+    tasks_ += Packed(message);
+  }
+
+  void Detach(int32_t tid) {
+    capnp::MallocMessageBuilder message;
+    auto task = message.initRoot<rr::TaskEvent>();
+    task.setFrameTime(TaskTime());
+    task.setTid(tid);
+    task.initDetach().setNone();
+    tasks_ += Packed(message);
+  }
+
+  // SetTaskTime stamps the task events that follow with `frame_time` instead of the next
+  // frame's (a tasks stream out of frame order, or stamped past the end: rr writes neither);
+  // ClearTaskTime goes back to the next frame's.
+  void SetTaskTime(int64_t frame_time) {
+    task_time_ = frame_time;
+    has_task_time_ = true;
+  }
+  void ClearTaskTime() { has_task_time_ = false; }
 
   uint64_t frames() const { return frames_; }
   const std::string& events_stream() const { return events_; }
@@ -192,7 +232,13 @@ class TestTraceWriter {
     writes_.clear();
   }
 
+  int64_t TaskTime() const {
+    return has_task_time_ ? task_time_ : static_cast<int64_t>(frames_ + 1);
+  }
+
   uint64_t frames_ = 0;
+  bool has_task_time_ = false;
+  int64_t task_time_ = 0;
   std::string events_;
   std::string tasks_;
   std::string data_;
