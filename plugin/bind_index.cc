@@ -48,8 +48,7 @@ py::dict EntryToDict(const EventIndex& index, const IndexEntry& e) {
   d["ok"] = e.ok();
   d["result"] = e.finished && e.syscall >= 0 ? py::object(py::int_(e.result))
                                               : py::object(py::none());
-  d["errno"] = e.finished && e.result < 0 ? py::object(py::int_(-e.result))
-                                           : py::object(py::none());
+  d["errno"] = e.error() != 0 ? py::object(py::int_(e.error())) : py::object(py::none());
   d["local"] = e.local.text;
   d["remote"] = e.remote.text;
   d["local_inferred"] = e.local.inferred();

@@ -127,7 +127,8 @@ std::string StepText(const Side& side, const IndexEntry& e) {
   }
   std::string result = !e.finished ? "unfinished"
                        : e.result >= 0 ? "ok"
-                                       : absl::StrCat("error ", -e.result);
+                       : e.error() != 0 ? absl::StrCat("error ", e.error())
+                                        : absl::StrCat("result ", e.result);
   return absl::StrCat(kind, FamilyName(e.family), " ", result);
 }
 

@@ -1025,11 +1025,8 @@ std::string DescribeEntry(const EventIndex& index, const IndexEntry& e) {
   auto outcome = [&]() -> std::string {
     if (!e.finished) return "(no exit recorded)";
     if (e.result >= 0) return "ok";
-    // Only -4095..-1 is -errno (the kernel's range). A corrupt trace's rax can be anything:
-    // negating INT64_MIN is undefined, and truncating to int would name a wrong errno (found
-    // by tests/fuzz/index_fuzz.cc).
-    if (e.result < -4095) return absl::StrCat("failed: result ", e.result);
-    const int err = static_cast<int>(-e.result);
+    const int err = e.error();
+    if (err == 0) return absl::StrCat("failed: result ", e.result);  // not an errno: corrupt
     const char* name = strerrorname_np(err);
     return absl::StrCat("failed: ", name != nullptr ? name : absl::StrCat("errno ", err));
   };

@@ -81,6 +81,12 @@ struct IndexEntry {
   std::string detail;       // exec: the file name
 
   bool ok() const { return finished && result >= 0; }
+  // error is the errno of a failed call, 0 otherwise. Only -4095..-1 is -errno (the kernel's
+  // range); a corrupt trace's rax can be anything, and negating INT64_MIN is undefined, so
+  // never negate `result` by hand (found by tests/fuzz/index_fuzz.cc).
+  int error() const {
+    return finished && result < 0 && result >= -4095 ? static_cast<int>(-result) : 0;
+  }
 };
 
 // ThreadInfo is one task (thread) of the trace.
