@@ -82,18 +82,20 @@ RegisterCommand kEvents({"events", "List a trace's thread, process and socket ev
       "  pyreplay events traces/sockets-1 --thread 4242 --from 1000 --to 2000 --json");
   app->add_option("TRACE", options->trace, "The trace folder")->required();
   app->add_option("--kind", options->kinds, "Only these kinds (comma-separated)");
-  app->add_option("--thread", options->tid, "Only events of this thread (tid)");
+  app->add_option("--thread", options->tid, "Only events of this thread (tid)")->type_name("TID");
   // Checked before conversion: a uint64 would otherwise take "-5" as 2^64 - 5.
   CLI::Validator event_number(
       [](std::string& value) -> std::string {
         if (!value.empty() && std::all_of(value.begin(), value.end(), ::isdigit)) return "";
         return "takes an event number (0 or more), not " + value;
       },
-      "N");
+      "");
   app->add_option("--from", options->from, "Only events numbered N or later")
-      ->check(event_number);
+      ->check(event_number)
+      ->type_name("N");
   app->add_option("--to", options->to, "Only events numbered M or earlier")
-      ->check(event_number);
+      ->check(event_number)
+      ->type_name("M");
   app->add_flag("--json", options->json, "Print JSON");
   return [options] { return RunEvents(*options); };
 }});
