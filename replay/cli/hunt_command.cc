@@ -177,6 +177,11 @@ int RunHunt(const HuntOptions& options) {
       ShowProgress(p, r, tty);
     };
     callbacks.should_stop = [&interrupt] { return interrupt.interrupted(); };
+    callbacks.on_abandoned_removed = [](const AbandonedTries& swept) {
+      PrintNote(absl::StrFormat(
+          "removed %d unfinished try folder%s (%.1f MiB) left by a hunt that was killed",
+          swept.folders, swept.folders == 1 ? "" : "s", swept.bytes / 1048576.0));
+    };
     result = Hunt(request, callbacks);
   }
   if (tty) fprintf(stderr, "\r\033[K");

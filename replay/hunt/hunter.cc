@@ -14,6 +14,7 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -103,6 +104,78 @@ void RemoveTrace(const std::string& dir) {
 // kTryDirPrefix names the private folders tries record into: hidden, and never <name>-<n>, so
 // neither NextTraceNumber nor `pyreplay ls` takes one for a trace.
 constexpr char kTryDirPrefix[] = ".hunt-";
+
+// kOwnerFile, in a try's private folder, names the hunt that made it: "<pid> <boot id>", then
+// the pid of the rr it started there. A hunt killed with SIGKILL (or a reboot) cannot clean up,
+// and its rr, in a process group of its own, may record on; the next hunt in the same folder
+// removes the try folders whose hunt and rr are both gone, and only those: a folder without this
+// file, or whose hunt or rr may still run, is left alone.
+constexpr char kOwnerFile[] = "hunt-owner";
+
+std::string BootId() {
+  std::ifstream in("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  std::getline(in, id);
+  return id;
+}
+
+// ClaimTryDir writes the owner file. A failure only means a SIGKILL would leave the folder for
+// the user to remove, so it is not an error.
+void ClaimTryDir(const std::string& try_dir) {
+  std::ofstream out(fs::path(try_dir) / kOwnerFile);
+  out << getpid() << " " << BootId() << "\n";
+}
+void NoteRecorderPid(const std::string& try_dir, int pid) {
+  std::ofstream out(fs::path(try_dir) / kOwnerFile, std::ios::app);
+  out << pid << "\n";
+}
+
+// ProcessRuns says whether `pid` is a live process. A zombie is not: an rr whose hunt was killed
+// is reparented to init, and an init that does not reap (in some containers) keeps it a zombie.
+bool ProcessRuns(long pid) {
+  if (kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return false;
+  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  if (!std::getline(stat, line)) return true;  // cannot tell: assume it runs
+  size_t paren = line.rfind(')');               // "pid (comm) S ...": comm may hold spaces
+  if (paren == std::string::npos || paren + 2 >= line.size()) return true;
+  const char state = line[paren + 2];
+  return state != 'Z' && state != 'X';
+}
+
+// HuntIsGone reads a try folder's owner file: true when it names a hunt, and the rr it started,
+// that no longer run.
+bool HuntIsGone(const fs::path& try_dir) {
+  std::ifstream in(try_dir / kOwnerFile);
+  long hunt = 0;
+  std::string boot;
+  if (!(in >> hunt >> boot) || hunt <= 0) return false;  // not a hunt's folder, or unreadable
+  if (boot != BootId()) return true;                      // made before the last reboot
+  std::vector<long> pids = {hunt};
+  for (long rr; in >> rr;) pids.push_back(rr);
+  for (long pid : pids) {
+    if (pid <= 0 || pid == getpid() || ProcessRuns(pid)) return false;
+  }
+  return true;
+}
+
+// SweepAbandonedTries removes the try folders in `root` left by hunts that are gone.
+AbandonedTries SweepAbandonedTries(const std::string& root) {
+  AbandonedTries swept;
+  std::error_code ec;
+  for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code entry_ec;
+    if (!absl::StartsWith(name, kTryDirPrefix) || it->is_symlink(entry_ec) ||
+        !it->is_directory(entry_ec) || !HuntIsGone(it->path())) {
+      continue;
+    }
+    swept.bytes += TraceDiskBytes(it->path().string());
+    RemoveTrace(it->path().string());
+    ++swept.folders;
+  }
+  return swept;
+}
 
 // MakeTryDir creates a fresh private folder in `root` for one try (mkdtemp: a new name, made
 // atomically, mode 0700), so nothing anyone else made can be in the way of rr's trace folder.
@@ -390,11 +463,13 @@ void Worker(HuntState& state) {
         break;
       }
       try_dir = *made;
+      ClaimTryDir(try_dir);
       spec.number = state.next_number++;
       spec.trace_dir = (fs::path(try_dir) / "trace").string();
       ++state.running;
     }
-    auto on_start = [&state, number = spec.number](int pid) {
+    auto on_start = [&state, number = spec.number, try_dir](int pid) {
+      NoteRecorderPid(try_dir, pid);
       std::unique_lock lock(state.mu);
       state.pids[number] = pid;
       state.started.insert(number);
@@ -472,7 +547,10 @@ void Worker(HuntState& state) {
     if (remove_all) {
       RemoveTrace(try_dir);
     } else {
-      rmdir(try_dir.c_str());  // emptied by the move; a folder with someone else's files stays
+      // Emptied by the move; a folder with someone else's files stays, no longer claimed, so no
+      // later hunt removes it either.
+      unlink((fs::path(try_dir) / kOwnerFile).c_str());
+      rmdir(try_dir.c_str());
     }
     if (to_keep) {
       HuntProgress progress;
@@ -501,6 +579,10 @@ absl::StatusOr<HuntResult> Hunt(const HuntRequest& request, const HuntCallbacks&
   state.next_dir = NextTraceNumber(state.root, state.name);
   state.last_number = request.tries;
   state.start = absl::Now();
+  AbandonedTries abandoned = SweepAbandonedTries(state.root);
+  if (abandoned.folders > 0 && callbacks.on_abandoned_removed) {
+    callbacks.on_abandoned_removed(abandoned);
+  }
   int jobs = std::min(request.jobs, request.tries);
   state.live_workers = jobs;
 

@@ -111,6 +111,13 @@ struct TrySpec {
 using TryRecorder = std::function<absl::StatusOr<TryResult>(
     const HuntRequest& request, const TrySpec& spec, const std::function<void(int)>& on_start)>;
 
+// AbandonedTries counts the try folders of hunts that are gone (killed with SIGKILL, or before a
+// reboot) that a new hunt in the same folder removed before starting.
+struct AbandonedTries {
+  int folders = 0;
+  uint64_t bytes = 0;
+};
+
 struct HuntCallbacks {
   // Called about 5 times a second and after each try, on the calling thread; `finished` is the
   // try that just ended, or nullptr.
@@ -118,6 +125,8 @@ struct HuntCallbacks {
   // Polled as often; true stops the hunt (running tries are stopped and deleted).
   std::function<bool()> should_stop;
   TryRecorder recorder;  // nullptr: RecordTry
+  // Called once before the first try when folders of abandoned hunts were removed.
+  std::function<void(const AbandonedTries&)> on_abandoned_removed;
 };
 
 // RecordTry records spec.trace_dir with Record(): chaos on, output captured, rr in its own

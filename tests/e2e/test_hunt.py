@@ -13,12 +13,35 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 import unittest
 
 from harness import PYREPLAY, PYTHON, SESSIONS, TempDirTestCase, pyreplay, replay_batch, whens
 
 RACE = os.path.join(SESSIONS, "race.py")
 TRIES = 20  # the race fails in about a third of chaos runs: P(no failure in 20) < 0.1%
+
+
+def pids_mentioning(text):
+    """The processes whose command line holds `text` (the rr recordings of one hunt)."""
+    pids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                if text.encode() in f.read():
+                    pids.append(int(pid))
+        except OSError:
+            pass  # gone meanwhile
+    return pids
+
+
+def process_runs(pid):
+    """True for a live process (not a zombie: this container's init may not reap orphans)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
 
 
 def hunt_record(trace):
@@ -278,6 +301,72 @@ class HuntEdgesTest(TempDirTestCase):
         with open(theirs[0]) as f:
             self.assertEqual(f.read(), "theirs\n")
         self.assertFalse([n for n in os.listdir(out) if n.startswith("shimmed-")])
+        # Nor does a later hunt in the same folder sweep it away as an abandoned try.
+        again = pyreplay("hunt", "--tries", "1", "--no-deep", "-o", out, "--", PYTHON, ok)
+        self.assertEqual(again.returncode, 1, again.stdout + again.stderr)
+        self.assertNotIn("removed", again.stderr)
+        with open(theirs[0]) as f:
+            self.assertEqual(f.read(), "theirs\n")
+
+    def test_a_killed_hunts_tries_are_removed_by_the_next_hunt_and_nothing_else(self):
+        # Passes quickly until the marker exists; the tries started after it hang.
+        marker = os.path.join(self.workdir, "hang-now")
+        slow = self.script("killed.py", "import os, time\ntime.sleep(60 if os.path.exists(%r) "
+                                        "else 0.2)\nprint('fine')\n" % marker)
+        out = os.path.join(self.workdir, "killed")
+        proc = subprocess.Popen([PYREPLAY, "hunt", "--tries", "1000", "--jobs", "2", "--no-deep",
+                                 "-o", out, "--", PYTHON, slow], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True, env=dict(os.environ, NO_COLOR="1"))
+        for line in proc.stderr:
+            if re.match(r"pyreplay: try \d+ passed", line):
+                break
+        with open(marker, "w"):
+            pass
+        time.sleep(2)  # the tries already running end; the next ones hang
+        # A crash, not Ctrl-C: the hunt dies with no chance to clean up. Its rr recordings, in
+        # process groups of their own, record on until they are killed too.
+        proc.kill()
+        proc.wait(timeout=30)
+        proc.stderr.close()
+        for _ in range(100):
+            recorders = [p for p in pids_mentioning(out) if process_runs(p)]
+            if not recorders:
+                break
+            for pid in recorders:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.05)
+        left = [n for n in os.listdir(out) if n.startswith(".hunt-")]
+        self.assertTrue(left)
+        # Beside them: a hidden folder that is no hunt's, one claimed by a hunt that still runs,
+        # and one of a dead hunt whose rr still records (an orphan, as the hunt's were above).
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            boot = f.read().strip()
+        foreign = os.path.join(out, ".hunt-not-a-hunts")
+        os.makedirs(foreign)
+        with open(os.path.join(foreign, "mine"), "w") as f:
+            f.write("mine\n")
+        orphan = subprocess.Popen(["sleep", "60"])
+        self.addCleanup(orphan.wait)
+        self.addCleanup(orphan.kill)
+        owners = {".hunt-of-a-live-hunt": "%d %s\n" % (os.getpid(), boot),
+                  ".hunt-whose-rr-records": "%d %s\n%d\n" % (proc.pid, boot, orphan.pid)}
+        for name, text in owners.items():
+            os.makedirs(os.path.join(out, name, "trace"))
+            with open(os.path.join(out, name, "hunt-owner"), "w") as f:
+                f.write(text)
+        ok = self.script("after-kill.py", "print('fine')\n")
+        again = pyreplay("hunt", "--tries", "1", "--no-deep", "-o", out, "--", PYTHON, ok)
+        self.assertEqual(again.returncode, 1, again.stdout + again.stderr)
+        self.assertRegex(again.stderr, r"pyreplay: removed %d unfinished try folders? \([\d.]+ MiB\) "
+                                       r"left by a hunt that was killed" % len(left))
+        remaining = sorted(n for n in os.listdir(out) if n.startswith(".hunt-"))
+        self.assertEqual(remaining, [".hunt-not-a-hunts", ".hunt-of-a-live-hunt",
+                                     ".hunt-whose-rr-records"])
+        with open(os.path.join(foreign, "mine")) as f:
+            self.assertEqual(f.read(), "mine\n")
 
     def test_no_rr_on_path_is_an_environment_error(self):
         ok = self.script("no-rr.py", "print('fine')\n")
