@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "replay/cli/command.h"
+#include "replay/common/human_size.h"
 #include "replay/common/interrupt_guard.h"
 #include "replay/common/terminal.h"
 #include "replay/hunt/hunter.h"
@@ -179,8 +180,8 @@ int RunHunt(const HuntOptions& options) {
     callbacks.should_stop = [&interrupt] { return interrupt.interrupted(); };
     callbacks.on_abandoned_removed = [](const AbandonedTries& swept) {
       PrintNote(absl::StrFormat(
-          "removed %d unfinished try folder%s (%.1f MiB) left by a hunt that was killed",
-          swept.folders, swept.folders == 1 ? "" : "s", swept.bytes / 1048576.0));
+          "removed %d unfinished try folder%s (%s) left by a hunt that was killed", swept.folders,
+          swept.folders == 1 ? "" : "s", HumanSize(swept.bytes)));
     };
     result = Hunt(request, callbacks);
   }

@@ -29,6 +29,7 @@
 #include "absl/time/clock.h"
 #include "nlohmann/json.hpp"
 #include "replay/common/atomic_file.h"
+#include "replay/common/human_size.h"
 #include "replay/common/status_macros.h"
 #include "replay/deep_index/deep_builder.h"
 #include "replay/index/event_index.h"
@@ -55,13 +56,6 @@ std::string HuntName(const HuntRequest& request) {
   return fs::path(request.command[0]).filename().string();
 }
 
-std::string HumanBytes(uint64_t bytes) {
-  if (bytes >= 10 * static_cast<uint64_t>(kMiB)) return absl::StrCat(bytes / kMiB, " MiB");
-  if (bytes >= static_cast<uint64_t>(kMiB)) {
-    return absl::StrFormat("%.1f MiB", static_cast<double>(bytes) / kMiB);
-  }
-  return absl::StrCat(bytes / 1024, " KiB");
-}
 
 bool MentionsDiskFull(absl::string_view message) {
   return absl::StrContains(message, "No space left") || absl::StrContains(message, "ENOSPC") ||
@@ -450,9 +444,9 @@ void Worker(HuntState& state) {
                              : std::max<uint64_t>(state.largest_trace, kFirstTryReserve);
       if (free.ok() && *free < reserve) {
         state.StopLocked(HuntStop::kDiskFull,
-                         absl::StrCat("the disk is full: only ", HumanBytes(*free), " free in ",
+                         absl::StrCat("the disk is full: only ", HumanSize(*free), " free in ",
                                       state.root, ", and a trace needs about ",
-                                      HumanBytes(reserve)));
+                                      HumanSize(reserve)));
         break;
       }
       absl::StatusOr<std::string> made = MakeTryDir(state.root);

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "replay/common/human_size.h"
 #include "replay/common/status_macros.h"
 #include "replay/record/recording_meta.h"
 #include "replay/trace/trace_reader.h"
@@ -31,12 +32,6 @@ uint64_t DirSize(const std::string& dir) {
   return total;
 }
 
-std::string HumanSize(uint64_t bytes) {
-  if (bytes < 1024) return absl::StrCat(bytes, " B");
-  if (bytes < (1 << 20)) return absl::StrFormat("%.1f KiB", bytes / 1024.0);
-  if (bytes < (1ull << 30)) return absl::StrFormat("%.1f MiB", bytes / 1048576.0);
-  return absl::StrFormat("%.2f GiB", bytes / 1073741824.0);
-}
 
 std::string Quote(const std::vector<std::string>& argv) {
   std::vector<std::string> parts;

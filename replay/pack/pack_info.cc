@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "replay/common/human_size.h"
 #include "replay/common/status_macros.h"
 #include "replay/marks/mark_json.h"
 #include "replay/pack/pack_reader.h"
@@ -14,15 +15,6 @@
 
 namespace pyreplay {
 namespace fs = std::filesystem;
-namespace {
-
-std::string HumanBytes(uint64_t bytes) {
-  if (bytes >= (uint64_t{1} << 20)) return absl::StrFormat("%.1f MiB", bytes / 1048576.0);
-  if (bytes >= 1024) return absl::StrFormat("%.1f KiB", bytes / 1024.0);
-  return absl::StrCat(bytes, " bytes");
-}
-
-}  // namespace
 
 absl::StatusOr<PackInfo> ReadPackInfo(const std::string& pack_path) {
   ASSIGN_OR_RETURN(std::unique_ptr<PackReader> reader, PackReader::Open(pack_path));
@@ -81,11 +73,11 @@ std::string FormatPackInfo(const PackInfo& info) {
     bytes[k] += f.size;
     if (f.kind == PackFileKind::kDebug) debug_for.push_back(f.debug_for);
   }
-  absl::StrAppend(&out, "  size:      ", HumanBytes(info.pack_bytes), " packed, ",
-                  HumanBytes(m.TotalBytes()), " unpacked, ", m.files.size(), " files\n");
-  absl::StrAppend(&out, "  contents:  ", counts[0], " rr trace files (", HumanBytes(bytes[0]),
-                  "), ", counts[1], " pyreplay files (", HumanBytes(bytes[1]), "), ", counts[2],
-                  " debug files (", HumanBytes(bytes[2]), ")\n");
+  absl::StrAppend(&out, "  size:      ", HumanSize(info.pack_bytes), " packed, ",
+                  HumanSize(m.TotalBytes()), " unpacked, ", m.files.size(), " files\n");
+  absl::StrAppend(&out, "  contents:  ", counts[0], " rr trace files (", HumanSize(bytes[0]),
+                  "), ", counts[1], " pyreplay files (", HumanSize(bytes[1]), "), ", counts[2],
+                  " debug files (", HumanSize(bytes[2]), ")\n");
   if (!debug_for.empty()) {
     absl::StrAppend(&out, "  debug for: ", absl::StrJoin(debug_for, ", "), "\n");
   }

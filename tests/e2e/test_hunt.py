@@ -360,7 +360,7 @@ class HuntEdgesTest(TempDirTestCase):
         ok = self.script("after-kill.py", "print('fine')\n")
         again = pyreplay("hunt", "--tries", "1", "--no-deep", "-o", out, "--", PYTHON, ok)
         self.assertEqual(again.returncode, 1, again.stdout + again.stderr)
-        self.assertRegex(again.stderr, r"pyreplay: removed %d unfinished try folders? \([\d.]+ MiB\) "
+        self.assertRegex(again.stderr, r"pyreplay: removed %d unfinished try folders? \([\d.]+ [KM]?i?B\) "
                                        r"left by a hunt that was killed" % len(left))
         remaining = sorted(n for n in os.listdir(out) if n.startswith(".hunt-"))
         self.assertEqual(remaining, [".hunt-not-a-hunts", ".hunt-of-a-live-hunt",
@@ -443,7 +443,7 @@ with open("/dev/urandom", "rb") as f:
         proc = pyreplay("hunt", "--tries", "10", "--no-deep", "-o", mount, "--", PYTHON, RACE)
         self.assertEqual(proc.returncode, 3, proc.stdout + proc.stderr)
         self.assertRegex(proc.stderr, r"pyreplay: error: stopped the hunt: the disk is full: "
-                                      r"only .* free in .*, and a trace needs about 16 MiB")
+                                      r"only .* free in .*, and a trace needs about 16.0 MiB")
         self.assertEqual(os.listdir(mount), [])
 
 
