@@ -9,12 +9,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <set>
@@ -100,7 +102,7 @@ void RemoveTrace(const std::string& dir) {
 constexpr char kTryDirPrefix[] = ".hunt-";
 
 // kOwnerFile, in a try's private folder, names the hunt that made it: "<pid> <boot id>", then
-// the pid of the rr it started there. A hunt killed with SIGKILL (or a reboot) cannot clean up,
+// the pid of the rr it started there (and any live process naming the folder counts as its rr). A hunt killed with SIGKILL (or a reboot) cannot clean up,
 // and its rr, in a process group of its own, may record on; the next hunt in the same folder
 // removes the try folders whose hunt and rr are both gone, and only those: a folder without this
 // file, or whose hunt or rr may still run, is left alone.
@@ -153,6 +155,25 @@ bool HuntIsGone(const fs::path& try_dir) {
   return true;
 }
 
+// AnyProcessMentions says whether a live process has `text` in its command line. rr's always
+// holds its `-o` folder, so this finds a try's rr even when the hunt died after starting it but
+// before writing its pid into the owner file.
+bool AnyProcessMentions(const std::string& text) {
+  std::error_code ec;
+  for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string pid = it->path().filename().string();
+    if (pid.empty() || !std::all_of(pid.begin(), pid.end(), ::isdigit)) continue;
+    std::ifstream in(it->path() / "cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    long number = 0;
+    if (cmdline.find(text) != std::string::npos && absl::SimpleAtoi(pid, &number) &&
+        ProcessRuns(number)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // SweepAbandonedTries removes the try folders in `root` left by hunts that are gone.
 AbandonedTries SweepAbandonedTries(const std::string& root) {
   AbandonedTries swept;
@@ -161,7 +182,8 @@ AbandonedTries SweepAbandonedTries(const std::string& root) {
     const std::string name = it->path().filename().string();
     std::error_code entry_ec;
     if (!absl::StartsWith(name, kTryDirPrefix) || it->is_symlink(entry_ec) ||
-        !it->is_directory(entry_ec) || !HuntIsGone(it->path())) {
+        !it->is_directory(entry_ec) || !HuntIsGone(it->path()) ||
+        AnyProcessMentions(name + "/trace")) {  // rr's -o, however the folder was spelled
       continue;
     }
     swept.bytes += TraceDiskBytes(it->path().string());

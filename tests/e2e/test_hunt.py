@@ -351,8 +351,15 @@ class HuntEdgesTest(TempDirTestCase):
         orphan = subprocess.Popen(["sleep", "60"])
         self.addCleanup(orphan.wait)
         self.addCleanup(orphan.kill)
+        # And one whose rr started just before the hunt died, too soon to be noted: only its
+        # command line names the folder.
+        unnoted = subprocess.Popen([PYTHON, "-c", "import time; time.sleep(60)",
+                                    os.path.join(out, ".hunt-spawned-unnoted", "trace")])
+        self.addCleanup(unnoted.wait)
+        self.addCleanup(unnoted.kill)
         owners = {".hunt-of-a-live-hunt": "%d %s\n" % (os.getpid(), boot),
-                  ".hunt-whose-rr-records": "%d %s\n%d\n" % (proc.pid, boot, orphan.pid)}
+                  ".hunt-whose-rr-records": "%d %s\n%d\n" % (proc.pid, boot, orphan.pid),
+                  ".hunt-spawned-unnoted": "%d %s\n" % (proc.pid, boot)}
         for name, text in owners.items():
             os.makedirs(os.path.join(out, name, "trace"))
             with open(os.path.join(out, name, "hunt-owner"), "w") as f:
@@ -364,7 +371,7 @@ class HuntEdgesTest(TempDirTestCase):
                                        r"left by a hunt that was killed" % len(left))
         remaining = sorted(n for n in os.listdir(out) if n.startswith(".hunt-"))
         self.assertEqual(remaining, [".hunt-not-a-hunts", ".hunt-of-a-live-hunt",
-                                     ".hunt-whose-rr-records"])
+                                     ".hunt-spawned-unnoted", ".hunt-whose-rr-records"])
         with open(os.path.join(foreign, "mine")) as f:
             self.assertEqual(f.read(), "mine\n")
 
