@@ -109,7 +109,7 @@ absl::StatusOr<DeepIndex> LoadDeepIndex(const std::string& trace_dir) {
       entry.stop_event = e.getStopEvent();
       auto sockaddr = e.getSockaddr();
       entry.sockaddr.assign(reinterpret_cast<const char*>(sockaddr.begin()),
-                            std::min<size_t>(sockaddr.size(), 128));
+                            std::min<size_t>(sockaddr.size(), kMaxSockaddrBytes));
       for (auto f : e.getStack()) {
         entry.stack.push_back(DeepFrame{f.getFile(), f.getLine(), f.getFunction()});
       }

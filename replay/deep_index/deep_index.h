@@ -4,8 +4,8 @@
 // could stop at, it keeps the Python stack (file, line, function per frame) of the acting thread,
 // and the Python names of the threads (threading.Thread.name). For bind and connect it also keeps
 // the sockaddr the program passed: rr never stores a call's input, so for a Unix socket, a
-// refused TCP connect or a UDP connect nothing else tells the address (ApplyDeepAddresses). It lives in
-// `<trace>/pyreplay/deep` (Cap'n Proto, schema deep_index.capnp) beside the event index, and
+// refused TCP connect or a UDP connect nothing else tells the address (ApplyDeepAddresses). It
+// lives in `<trace>/pyreplay/deep` (Cap'n Proto, schema deep_index.capnp) beside the event index, and
 // carries that index's uuid and stream stamps: when the index goes stale, so does it.
 //
 //   ASSIGN_OR_RETURN(EventIndex index, LoadOrBuildIndex(trace));
@@ -40,9 +40,13 @@ struct DeepEntry {
   int32_t tid = 0;          // the acting thread
   uint64_t stop_event = 0;  // `when` at the stop that read the stack (<= event)
   std::vector<DeepFrame> stack;  // innermost first; empty: no Python frames
-  // bind/connect: the sockaddr argument's bytes (addrlen of them, at most 128); empty: none read.
+  // bind/connect: the sockaddr argument's bytes (addrlen of them, at most kMaxSockaddrBytes);
+  // empty: none read.
   std::string sockaddr;
 };
+
+// kMaxSockaddrBytes bounds a kept sockaddr argument: sizeof(struct sockaddr_storage).
+inline constexpr size_t kMaxSockaddrBytes = 128;
 
 // DeepIndex is the whole deep index of one trace.
 struct DeepIndex {

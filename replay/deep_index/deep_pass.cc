@@ -25,8 +25,6 @@ namespace {
 constexpr int kSigTrap = 5;
 // x86-64 registers in gdb's numbering.
 constexpr int kRdxRegister = 3, kRsiRegister = 4, kRipRegister = 16;
-// The most of a sockaddr argument the pass keeps: sizeof(struct sockaddr_storage).
-constexpr uint64_t kMaxSockaddr = 128;
 
 // Where the pass stops, and what each stop stands for.
 struct Breakpoints {
@@ -135,7 +133,7 @@ absl::StatusOr<uint64_t> ReadPc(GdbRemote& remote, const StopReply& stop) {
 absl::StatusOr<std::string> ReadSockaddrArgument(GdbRemote& remote) {
   ASSIGN_OR_RETURN(uint64_t address, ReadRegister(remote, kRsiRegister));
   ASSIGN_OR_RETURN(uint64_t length, ReadRegister(remote, kRdxRegister));
-  length = std::min<uint64_t>(length & 0xffffffffu, kMaxSockaddr);  // socklen_t is 32 bits
+  length = std::min<uint64_t>(length & 0xffffffffu, kMaxSockaddrBytes);  // socklen_t: 32 bits
   std::string bytes(length, '\0');
   if (address == 0 || length == 0 || !remote.Read(address, bytes.data(), bytes.size())) {
     return std::string();

@@ -9,19 +9,18 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -57,7 +56,6 @@ std::string HuntName(const HuntRequest& request) {
   }
   return fs::path(request.command[0]).filename().string();
 }
-
 
 bool MentionsDiskFull(absl::string_view message) {
   return absl::StrContains(message, "No space left") || absl::StrContains(message, "ENOSPC") ||
@@ -102,17 +100,16 @@ void RemoveTrace(const std::string& dir) {
 constexpr char kTryDirPrefix[] = ".hunt-";
 
 // kOwnerFile, in a try's private folder, names the hunt that made it: "<pid> <boot id>", then
-// the pid of the rr it started there (and any live process naming the folder counts as its rr). A hunt killed with SIGKILL (or a reboot) cannot clean up,
-// and its rr, in a process group of its own, may record on; the next hunt in the same folder
-// removes the try folders whose hunt and rr are both gone, and only those: a folder without this
-// file, or whose hunt or rr may still run, is left alone.
+// the pid of the rr it started there (and any live process naming the folder counts as its rr).
+// A hunt killed with SIGKILL (or a reboot) cannot clean up, and its rr, in a process group of
+// its own, may record on; the next hunt in the same folder removes the try folders whose hunt
+// and rr are both gone, and only those: a folder without this file, or whose hunt or rr may
+// still run, is left alone.
 constexpr char kOwnerFile[] = "hunt-owner";
 
 std::string BootId() {
-  std::ifstream in("/proc/sys/kernel/random/boot_id");
-  std::string id;
-  std::getline(in, id);
-  return id;
+  absl::StatusOr<std::string> id = ReadFileToString("/proc/sys/kernel/random/boot_id");
+  return id.ok() ? std::string(absl::StripAsciiWhitespace(*id)) : "";
 }
 
 // ClaimTryDir writes the owner file. A failure only means a SIGKILL would leave the folder for
@@ -130,12 +127,11 @@ void NoteRecorderPid(const std::string& try_dir, int pid) {
 // is reparented to init, and an init that does not reap (in some containers) keeps it a zombie.
 bool ProcessRuns(long pid) {
   if (kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return false;
-  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
-  std::string line;
-  if (!std::getline(stat, line)) return true;  // cannot tell: assume it runs
-  size_t paren = line.rfind(')');               // "pid (comm) S ...": comm may hold spaces
-  if (paren == std::string::npos || paren + 2 >= line.size()) return true;
-  const char state = line[paren + 2];
+  absl::StatusOr<std::string> stat = ReadFileToString(absl::StrCat("/proc/", pid, "/stat"));
+  if (!stat.ok()) return true;     // cannot tell: assume it runs
+  size_t paren = stat->rfind(')');  // "pid (comm) S ...": comm may hold spaces
+  if (paren == std::string::npos || paren + 2 >= stat->size()) return true;
+  const char state = (*stat)[paren + 2];
   return state != 'Z' && state != 'X';
 }
 
@@ -161,15 +157,10 @@ bool HuntIsGone(const fs::path& try_dir) {
 bool AnyProcessMentions(const std::string& text) {
   std::error_code ec;
   for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string pid = it->path().filename().string();
-    if (pid.empty() || !std::all_of(pid.begin(), pid.end(), ::isdigit)) continue;
-    std::ifstream in(it->path() / "cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    long number = 0;
-    if (cmdline.find(text) != std::string::npos && absl::SimpleAtoi(pid, &number) &&
-        ProcessRuns(number)) {
-      return true;
-    }
+    long pid = 0;
+    if (!absl::SimpleAtoi(it->path().filename().string(), &pid)) continue;  // not a process
+    absl::StatusOr<std::string> cmdline = ReadFileToString((it->path() / "cmdline").string());
+    if (cmdline.ok() && absl::StrContains(*cmdline, text) && ProcessRuns(pid)) return true;
   }
   return false;
 }

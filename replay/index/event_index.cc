@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
-#include <iterator>
 #include <map>
 
 #include <capnp/message.h>
@@ -426,17 +425,12 @@ class Builder {
     // Each list is in event order already (socket calls by their entering frame, task events as
     // the tasks stream gives them), so the few task entries are merged into the socket calls in
     // place, not sorted with them into a copy. At one event, task events come before process
-    // exits, and those before socket calls.
-    auto rank = [](EventKind kind) {
-      if (kind == EventKind::kProcessExit) return 1;
-      return kind == EventKind::kSocket || kind == EventKind::kBind ||
-                     kind == EventKind::kListen || kind == EventKind::kConnect ||
-                     kind == EventKind::kAccept
-                 ? 2
-                 : 0;
+    // exits, and those before socket calls (the entries with a syscall number).
+    auto rank = [](const IndexEntry& e) {
+      return e.syscall >= 0 ? 2 : e.kind == EventKind::kProcessExit ? 1 : 0;
     };
     auto in_order = [&](const IndexEntry& a, const IndexEntry& b) {
-      return a.event != b.event ? a.event < b.event : rank(a.kind) < rank(b.kind);
+      return a.event != b.event ? a.event < b.event : rank(a) < rank(b);
     };
     std::vector<IndexEntry>& all = index_.entries;
     all = std::move(socket_entries_);

@@ -2,7 +2,8 @@
 //
 // The index is built from rr's `tasks` and `events` streams (replay/trace/trace_reader.h), plus
 // the few bytes of the `data` stream that hold an accept's peer address where rr stored none
-// (replay/trace/raw_data_reader.h), with no replay; it is saved as Cap'n Proto in `<trace>/pyreplay/index` (schema: replay/index/index.capnp). It
+// (replay/trace/raw_data_reader.h), with no replay; it is saved as Cap'n Proto in
+// `<trace>/pyreplay/index` (schema: replay/index/index.capnp). It
 // records the rr header uuid and the size and a digest of the end of every stream it read, so a
 // stale index (another trace's, or one older than its streams) is detected and rebuilt, while a
 // trace copied, packed or unpacked elsewhere (new file times, same bytes) keeps its index.

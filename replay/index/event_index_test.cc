@@ -27,6 +27,15 @@ using testing::U32;
 
 constexpr uint32_t kLoopback = 0x7f000001;
 
+// LastOfKind is the last entry of `kind` in `index`, or nullptr.
+const IndexEntry* LastOfKind(const EventIndex& index, EventKind kind) {
+  const IndexEntry* last = nullptr;
+  for (const IndexEntry& e : index.entries) {
+    if (e.kind == kind) last = &e;
+  }
+  return last;
+}
+
 class EventIndexTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -168,10 +177,7 @@ TEST_F(EventIndexTest, InterruptedAcceptCompletedByRestartSyscall) {
   std::string dir = Trace("t", w);
   absl::StatusOr<EventIndex> index = BuildIndex(dir);
   ASSERT_TRUE(index.ok()) << index.status();
-  const IndexEntry* accept = nullptr;
-  for (const IndexEntry& e : index->entries) {
-    if (e.kind == EventKind::kAccept) accept = &e;
-  }
+  const IndexEntry* accept = LastOfKind(*index, EventKind::kAccept);
   ASSERT_NE(accept, nullptr);
   EXPECT_EQ(accept->event, 3u);
   EXPECT_EQ(accept->exit_event, 8u);
@@ -526,10 +532,7 @@ TEST_F(EventIndexTest, HolesPastTheirWriteOrOverlappingAreDataLoss) {
   w.Syscall(11, 288, false, {}, 4);
   absl::StatusOr<EventIndex> index = BuildIndex(Trace("ok", w));
   ASSERT_TRUE(index.ok()) << index.status();
-  const IndexEntry* accept = nullptr;
-  for (const IndexEntry& e : index->entries) {
-    if (e.kind == EventKind::kAccept) accept = &e;
-  }
+  const IndexEntry* accept = LastOfKind(*index, EventKind::kAccept);
   ASSERT_NE(accept, nullptr);
   EXPECT_EQ(accept->remote.text, "/tmp/peer.sock");
 }
@@ -598,10 +601,7 @@ TEST_F(EventIndexTest, GetpeernameFramesFillTheConnectsTarget) {
   w.Syscall(20, 52, false, {}, 0);
   absl::StatusOr<EventIndex> index = BuildIndex(Trace("t", w));
   ASSERT_TRUE(index.ok()) << index.status();
-  const IndexEntry* connect = nullptr;
-  for (const IndexEntry& e : index->entries) {
-    if (e.kind == EventKind::kConnect) connect = &e;
-  }
+  const IndexEntry* connect = LastOfKind(*index, EventKind::kConnect);
   ASSERT_NE(connect, nullptr);
   EXPECT_EQ(connect->remote.text, "/run/app.sock");
   EXPECT_TRUE(connect->remote.inferred());

@@ -32,7 +32,6 @@ uint64_t DirSize(const std::string& dir) {
   return total;
 }
 
-
 std::string Quote(const std::vector<std::string>& argv) {
   std::vector<std::string> parts;
   for (const std::string& arg : argv) {
@@ -47,6 +46,37 @@ nlohmann::json AddressJson(const SocketAddress& a) {
   return {{"address", a.text},
           {"inferred", a.inferred()},
           {"source", std::string(AddressSourceName(a.source))}};
+}
+
+// ThreadNamesJson is [{tid, name}] (an empty list without a deep index).
+nlohmann::json ThreadNamesJson(const std::vector<std::pair<int32_t, std::string>>& names) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& [tid, name] : names) list.push_back({{"tid", tid}, {"name", name}});
+  return list;
+}
+
+// ListOneTrace describes the trace in `dir`, or nothing when `dir` holds no trace (no `version`).
+std::optional<TraceListing> ListOneTrace(const fs::path& dir) {
+  struct stat st;
+  if (stat((dir / "version").c_str(), &st) != 0) return std::nullopt;
+  TraceListing t;
+  t.trace_dir = dir.string();
+  t.name = dir.filename().empty() ? dir.parent_path().filename().string()
+                                  : dir.filename().string();
+  t.mtime_s = st.st_mtim.tv_sec;
+  t.size_bytes = DirSize(t.trace_dir);
+  absl::StatusOr<RecordingMeta> meta = ReadRecordingMeta(t.trace_dir);
+  if (meta.ok()) {
+    t.recorded_at = meta->recorded_at;
+    t.command = Quote(meta->command);
+  }
+  absl::StatusOr<TraceHeader> header = ReadTraceHeader(t.trace_dir);
+  if (!header.ok()) {
+    t.problem = std::string(header.status().message());
+  } else if (absl::StatusOr<EventIndex> index = LoadIndex(t.trace_dir); index.ok()) {
+    t.events = static_cast<int64_t>(index->event_count);
+  }
+  return t;
 }
 
 }  // namespace
@@ -203,17 +233,6 @@ std::string FormatTraceInfo(const TraceInfo& info) {
   return out;
 }
 
-namespace {
-
-// ThreadNamesJson is [{tid, name}] (an empty list without a deep index).
-nlohmann::json ThreadNamesJson(const std::vector<std::pair<int32_t, std::string>>& names) {
-  nlohmann::json list = nlohmann::json::array();
-  for (const auto& [tid, name] : names) list.push_back({{"tid", tid}, {"name", name}});
-  return list;
-}
-
-}  // namespace
-
 nlohmann::json TraceInfoJson(const TraceInfo& info) {
   return {{"trace", info.trace_dir},   {"command", info.command},
           {"mode", info.mode},         {"rr_version", info.rr_version},
@@ -224,34 +243,6 @@ nlohmann::json TraceInfoJson(const TraceInfo& info) {
           {"size_bytes", info.size_bytes}, {"index", info.index_state},
           {"thread_names", ThreadNamesJson(info.thread_names)}};
 }
-
-namespace {
-
-// ListOneTrace describes the trace in `dir`, or nothing when `dir` holds no trace (no `version`).
-std::optional<TraceListing> ListOneTrace(const fs::path& dir) {
-  struct stat st;
-  if (stat((dir / "version").c_str(), &st) != 0) return std::nullopt;
-  TraceListing t;
-  t.trace_dir = dir.string();
-  t.name = dir.filename().empty() ? dir.parent_path().filename().string()
-                                  : dir.filename().string();
-  t.mtime_s = st.st_mtim.tv_sec;
-  t.size_bytes = DirSize(t.trace_dir);
-  absl::StatusOr<RecordingMeta> meta = ReadRecordingMeta(t.trace_dir);
-  if (meta.ok()) {
-    t.recorded_at = meta->recorded_at;
-    t.command = Quote(meta->command);
-  }
-  absl::StatusOr<TraceHeader> header = ReadTraceHeader(t.trace_dir);
-  if (!header.ok()) {
-    t.problem = std::string(header.status().message());
-  } else if (absl::StatusOr<EventIndex> index = LoadIndex(t.trace_dir); index.ok()) {
-    t.events = static_cast<int64_t>(index->event_count);
-  }
-  return t;
-}
-
-}  // namespace
 
 absl::StatusOr<std::vector<TraceListing>> ListTraces(const std::string& root) {
   std::error_code ec;

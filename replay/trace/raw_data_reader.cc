@@ -1,8 +1,6 @@
 #include "replay/trace/raw_data_reader.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>

@@ -71,6 +71,17 @@ def record_program(argv, workdir, name, env=None):
     return Recording(trace_dir, truth, proc)
 
 
+def only_event(events, kind, tid, **match):
+    """The one event of `events` (`pyreplay events --json`) of `kind` in thread `tid` whose fields
+    equal `match`; fails unless there is exactly one."""
+    found = [e for e in events if e["kind"] == kind and e["tid"] == tid and
+             all(e[k] == v for k, v in match.items())]
+    if len(found) != 1:
+        raise AssertionError("expected one %s of thread %d with %r, found %r" %
+                             (kind, tid, match, found))
+    return found[0]
+
+
 def replay_batch(trace_dir, commands, timeout=180, extra=(), env=None):
     """Replays in gdb (batch mode), running `commands` once connected. Returns CompletedProcess."""
     args = ["replay", trace_dir, "--batch"]

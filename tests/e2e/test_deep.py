@@ -14,8 +14,8 @@ import tempfile
 import time
 import unittest
 
-from harness import (PYREPLAY, TempDirTestCase, pyreplay, record_program, record_session,
-                     session_line)
+from harness import (PYREPLAY, TempDirTestCase, only_event, pyreplay, record_program,
+                     record_session, session_line)
 
 
 PYTHON_312 = "/root/.pyenv/versions/3.12.1/bin/python3.12"
@@ -258,12 +258,6 @@ class DeepAddressTest(TempDirTestCase):
                                          check=True).stdout)
         cls.table = pyreplay("events", cls.rec.trace_dir, check=True).stdout
 
-    def of(self, kind, tid, **match):
-        found = [e for e in self.events if e["kind"] == kind and e["tid"] == tid and
-                 all(e[k] == v for k, v in match.items())]
-        self.assertEqual(len(found), 1, (kind, tid, match, found))
-        return found[0]
-
     def test_unix_binds_have_their_paths(self):
         self.assertEqual(self.deep_run.returncode, 0, self.deep_run.stderr)
         truth = self.rec.truth
@@ -302,7 +296,7 @@ class DeepAddressTest(TempDirTestCase):
                        e["local"] and e["local"]["address"] == server["path"]]
             self.assertEqual(len(accepts), len(truth[key + "_accepts"]), key)
             for c in truth[key + "_connects"]:
-                e = self.of("connect", c["tid"], fd=c["fd"])
+                e = only_event(self.events, "connect", c["tid"], fd=c["fd"])
                 self.assertEqual(e["remote"], {"address": c["path"], "inferred": False,
                                                "source": "deep"}, e)
                 self.assertEqual(e["local"]["address"], c["local"] or "(unnamed)", e)
@@ -321,7 +315,7 @@ class DeepAddressTest(TempDirTestCase):
 
     def test_refused_connects_target(self):
         r = self.rec.truth["refused"][0]
-        e = self.of("connect", r["tid"], fd=r["fd"], result=-r["errno"])
+        e = only_event(self.events, "connect", r["tid"], fd=r["fd"], result=-r["errno"])
         self.assertEqual(e["remote"], {"address": inet(r["target"]), "inferred": False,
                                        "source": "deep"})
         self.assertEqual(e["details"], "? -> %s (deep) fd %d failed: ECONNREFUSED" % (
@@ -330,7 +324,7 @@ class DeepAddressTest(TempDirTestCase):
 
     def test_udp_connects_target(self):
         u = self.rec.truth["udp"][0]
-        e = self.of("connect", u["tid"], fd=u["fd"])
+        e = only_event(self.events, "connect", u["tid"], fd=u["fd"])
         self.assertEqual(e["remote"], {"address": inet(u["remote"]), "inferred": False,
                                        "source": "deep"})
         self.assertEqual(u["remote"], u["server"])

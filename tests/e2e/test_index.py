@@ -220,7 +220,8 @@ class IndexTest(harness.TempDirTestCase):
         os.makedirs(empty, exist_ok=True)
         proc = harness.pyreplay("ls", empty, check=True)
         self.assertEqual(proc.stdout, "")
-        self.assertRegex(proc.stderr, r"nothing-here: no traces here; record one with `pyreplay record")
+        self.assertRegex(proc.stderr,
+                         r"nothing-here: no traces here; record one with `pyreplay record")
         self.assertEqual(json.loads(harness.pyreplay("ls", empty, "--json", check=True).stdout), [])
 
     def test_ls_columns_stay_aligned_with_long_names(self):
@@ -228,7 +229,7 @@ class IndexTest(harness.TempDirTestCase):
         rows = harness.pyreplay("ls", self.workdir, check=True).stdout.splitlines()
         header = rows[0]
         for column in ("EVENTS", "SIZE", "COMMAND"):
-            end = header.index(column) + len(column) if column != "COMMAND" else header.index(column)
+            end = header.index(column) + (len(column) if column != "COMMAND" else 0)
             for row in rows[1:]:
                 if column == "COMMAND":
                     self.assertEqual(row[end - 2:end], "  ", (column, row))
@@ -240,9 +241,10 @@ class IndexTest(harness.TempDirTestCase):
 
     def test_event_range_and_thread_mistakes_are_named(self):
         r = self.recordings["sockets"]
-        for args, pattern in ((("--from", "2000", "--to", "10"), r"--from 2000 is after --to 10"),
-                              (("--from", "-5"), r"--from: takes an event number \(0 or more\), not -5; see"),
-                              (("--bogus",), r".*not expected: --bogus; see `pyreplay events --help`")):
+        cases = ((("--from", "2000", "--to", "10"), r"--from 2000 is after --to 10"),
+                 (("--from", "-5"), r"--from: takes an event number \(0 or more\), not -5; see"),
+                 (("--bogus",), r".*not expected: --bogus; see `pyreplay events --help`"))
+        for args, pattern in cases:
             proc = harness.pyreplay("events", r.trace_dir, *args)
             self.assertEqual(proc.returncode, 2, (args, proc.stderr))
             lines = proc.stderr.strip().splitlines()
@@ -252,7 +254,8 @@ class IndexTest(harness.TempDirTestCase):
         proc = harness.pyreplay("events", r.trace_dir, "--thread", str(missing), check=True)
         self.assertRegex(proc.stderr, r"no thread %d in .*; its threads are .*\b%d\b" % (
             missing, r.truth["main_tid"]))
-        proc = harness.pyreplay("events", r.trace_dir, "--thread", str(r.truth["main_tid"]), check=True)
+        proc = harness.pyreplay("events", r.trace_dir, "--thread", str(r.truth["main_tid"]),
+                                check=True)
         self.assertEqual(proc.stderr, "")
 
     def test_read_only_trace_is_indexed_but_says_the_index_is_not_kept(self):
@@ -387,12 +390,6 @@ class SocketKindsTest(harness.TempDirTestCase):
         cls.events = events_json(cls.rec.trace_dir)
         cls.table = harness.pyreplay("events", cls.rec.trace_dir, check=True).stdout
 
-    def of(self, kind, tid, **match):
-        found = [e for e in self.events if e["kind"] == kind and e["tid"] == tid and
-                 all(e[k] == v for k, v in match.items())]
-        self.assertEqual(len(found), 1, (kind, tid, match, found))
-        return found[0]
-
     def test_unix_accepts_carry_the_peer_the_kernel_reported(self):
         truth = self.rec.truth
         accepts = truth["unix_accepts"] + truth["abstract_accepts"]
@@ -423,7 +420,7 @@ class SocketKindsTest(harness.TempDirTestCase):
     def test_unix_connects_are_named_by_getpeername_in_the_trace(self):
         connects = self.rec.truth["unix_connects"] + self.rec.truth["abstract_connects"]
         for c in connects:
-            e = self.of("connect", c["tid"])
+            e = harness.only_event(self.events, "connect", c["tid"])
             self.assertEqual(e["fd"], c["fd"])
             self.assertTrue(e["ok"])
             self.assertEqual(e["remote"]["address"], c["path"], e)
@@ -438,7 +435,7 @@ class SocketKindsTest(harness.TempDirTestCase):
     def test_refused_connect_has_its_errno_and_says_how_to_get_its_target(self):
         r = self.rec.truth["refused"][0]
         self.assertEqual(r["errno_name"], "ECONNREFUSED")
-        e = self.of("connect", r["tid"], fd=r["fd"], result=-r["errno"])
+        e = harness.only_event(self.events, "connect", r["tid"], fd=r["fd"], result=-r["errno"])
         self.assertFalse(e["ok"])
         self.assertIsNone(e["remote"])
         self.assertEqual(e["address_hint"], "pyreplay index --deep")
@@ -447,7 +444,7 @@ class SocketKindsTest(harness.TempDirTestCase):
 
     def test_udp_connect(self):
         u = self.rec.truth["udp"][0]
-        e = self.of("connect", u["tid"], fd=u["fd"])
+        e = harness.only_event(self.events, "connect", u["tid"], fd=u["fd"])
         self.assertEqual(e["type"], 2)  # SOCK_DGRAM
         self.assertTrue(e["ok"])
         self.assertEqual(e["remote"]["address"], addr_text(u["remote"]))
