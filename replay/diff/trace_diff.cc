@@ -22,11 +22,6 @@ std::string FamilyName(int32_t family) {
   }
 }
 
-std::string WaitStatusText(int32_t status) {
-  if ((status & 0x7f) != 0) return absl::StrCat("killed by signal ", status & 0x7f);
-  return absl::StrCat("status ", (status >> 8) & 0xff);
-}
-
 int32_t LeaderTid(const EventIndex& index, int32_t tid) {
   const ThreadInfo* t = index.FindThread(tid);
   return t != nullptr && t->pid != 0 ? t->pid : tid;

@@ -1015,6 +1015,12 @@ bool NeedsDeepPass(const EventIndex& index, const IndexEntry& e, bool remote) {
   }
 }
 
+std::string WaitStatusText(int32_t status) {
+  // rr's exit records hold the raw wait(2) status, as the kernel reports it.
+  if ((status & 0x7f) != 0) return absl::StrCat("killed by signal ", status & 0x7f);
+  return absl::StrCat("status ", (status >> 8) & 0xff);
+}
+
 std::string DescribeEntry(const EventIndex& index, const IndexEntry& e) {
   auto outcome = [&]() -> std::string {
     if (!e.finished) return "(no exit recorded)";
@@ -1066,9 +1072,9 @@ std::string DescribeEntry(const EventIndex& index, const IndexEntry& e) {
     case EventKind::kExec:
       return absl::StrCat(e.detail);
     case EventKind::kThreadExit:
-      return absl::StrCat("thread ", e.tid, " exited (status ", e.exit_status, ")");
+      return absl::StrCat("thread ", e.tid, " exited (", WaitStatusText(e.exit_status), ")");
     case EventKind::kProcessExit:
-      return absl::StrCat("process ", e.pid, " exited (status ", e.exit_status, ")");
+      return absl::StrCat("process ", e.pid, " exited (", WaitStatusText(e.exit_status), ")");
     case EventKind::kSocket:
       return absl::StrCat(family(), " ", type(),
                           e.finished && e.result >= 0 ? absl::StrCat(" fd ", e.result) : "", " ",

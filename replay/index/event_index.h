@@ -198,6 +198,9 @@ bool NeedsDeepPass(const EventIndex& index, const IndexEntry& entry, bool remote
 // kDeepAddressHint is what the events output shows for such an address.
 inline constexpr absl::string_view kDeepAddressHint = "(address: pyreplay index --deep)";
 
+// WaitStatusText is a raw wait(2) status as people read it: "status 1", "killed by signal 9".
+std::string WaitStatusText(int32_t status);
+
 // DescribeEntry is the human details of an entry, e.g.
 // "127.0.0.1:40312 -> 127.0.0.1:8765 fd 5 ok" or "new thread 1234 (parent 1230)". Addresses
 // not from rr's record of that very call are marked "(inferred)" or "(deep)"; an unknown one is

@@ -5,11 +5,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "replay/index/index_report.h"
@@ -586,6 +588,30 @@ TEST_F(EventIndexTest, ResultsOutsideTheErrnoRangeAreNotNamedAsErrnos) {
   EXPECT_EQ(outcomes, (std::vector<std::string>{
                           "failed: result -9223372036854775808", "failed: result -4294967298",
                           "failed: result -4096", "failed: errno 4095", "failed: ECONNREFUSED"}));
+}
+
+// rr's exit records hold the raw wait(2) status: exit(1) is 256, SIGKILL is 9. The entry text
+// says what `pyreplay diff` says, not the raw number.
+TEST_F(EventIndexTest, ExitsShowTheWaitStatusAsPeopleReadIt) {
+  TestTraceWriter w;
+  w.Clone(11, 10, CLONE_VM | CLONE_THREAD);
+  w.Sched(11);
+  w.Exit(11, 9);
+  w.Sched(10);
+  w.Exit(10, 1 << 8);
+  absl::StatusOr<EventIndex> index = BuildIndex(Trace("t", w));
+  ASSERT_TRUE(index.ok()) << index.status();
+  std::vector<std::string> exits;
+  for (const IndexEntry& e : index->entries) {
+    if (e.kind == EventKind::kThreadExit || e.kind == EventKind::kProcessExit) {
+      exits.push_back(DescribeEntry(*index, e));
+    }
+  }
+  EXPECT_EQ(std::count(exits.begin(), exits.end(), "thread 11 exited (killed by signal 9)"), 1)
+      << absl::StrJoin(exits, "; ");
+  EXPECT_EQ(std::count(exits.begin(), exits.end(), "process 10 exited (status 1)"), 1)
+      << absl::StrJoin(exits, "; ");
+  EXPECT_EQ(WaitStatusText(0), "status 0");
 }
 
 TEST_F(EventIndexTest, GetpeernameFramesFillTheConnectsTarget) {
