@@ -67,8 +67,8 @@ def record_session(session, workdir, name=None):
     """Records a chapter session into workdir and returns a Recording."""
     truth_file = os.path.join(workdir, "%s-truth.json" % (name or session))
     trace_dir = os.path.join(workdir, name or session)
-    proc = pyreplay("record", "--session", session, "-o", trace_dir, "--ground-truth", truth_file,
-                    check=True)
+    proc = pyreplay("record", "--session", session, "--python", PYTHON, "-o", trace_dir,
+                    "--ground-truth", truth_file, check=True)
     with open(truth_file) as f:
         truth = json.load(f)
     return Recording(trace_dir, truth, proc)
