@@ -116,7 +116,9 @@ apt_update() {
 
 # Installs the package list into ROOT (new or existing) and writes its stamp last.
 install_packages() {
-  local root=$1 t0 list
+  local root=$1 t0 list stamp
+  # The stamp is taken before installing, so a list edited meanwhile is installed next time.
+  stamp=$(wanted_stamp "$suite")
   list=$("$packages_sh" --root "$suite")
   t0=$SECONDS
   say "$suite: apt-get update"
@@ -126,7 +128,7 @@ install_packages() {
   in_root "$root" apt-get install -y -qq --no-install-recommends $list >"$root.install.log" 2>&1 \
     || { tail -n 30 "$root.install.log" >&2; die "$suite: apt-get install failed (log: $root.install.log)"; }
   say "$suite: packages installed in $((SECONDS - t0)) s"
-  wanted_stamp "$suite" >"$root/.pyreplay-root"
+  echo "$stamp" >"$root/.pyreplay-root"
 }
 
 # Settings a fresh root needs before apt runs in it.
