@@ -30,11 +30,15 @@ if [ "${1:-}" = --codename ]; then this_codename; exit; fi
 in_root=0
 if [ "${1:-}" = --root ]; then in_root=1; shift; fi
 codename=${1:-$(this_codename)}
+more=()
 
 case "$codename" in
   bookworm) python=python3.11; clang_rt=libclang-rt-14-dev ;;
   trixie)   python=python3.13; clang_rt=libclang-rt-19-dev ;;
-  sid)      python=python3.14; clang_rt=libclang-rt-dev ;;
+  # sid's python3 is 3.14 (gdb 18 embeds it); it also carries 3.15, which the tests record too.
+  # libclang-rt-dev follows sid's default clang (21 today), which moves.
+  sid)      python=python3.14; clang_rt=libclang-rt-dev
+            more=(python3.15 python3.15-dev python3.15-dbg) ;;
   *) echo "packages.sh: no package list for Debian '$codename' (known: bookworm trixie sid)" >&2
      exit 1 ;;
 esac
@@ -46,7 +50,8 @@ printf '%s\n' \
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libarchive-dev libzstd-dev \
   nlohmann-json3-dev libssl-dev clang "$clang_rt" \
   dpkg-dev \
-  chromium
+  chromium \
+  "${more[@]}"
 # dpkg-dev: dpkg-source, which `pyreplay sources` (apt-get source) unpacks CPython's sources with.
 # chromium: the timeline e2e test opens the HTML in headless Chromium (playwright-core).
 # nodejs and npm are not listed: setup.sh checks them by command, since a machine may have them

@@ -17,8 +17,9 @@ PYREPLAY = os.environ.get("PYREPLAY_BIN") or os.path.join(REPO, "build", "bin", 
 
 
 def _test_python():
-    """The interpreter the tests record: $PYREPLAY_TEST_PYTHON, else this release's Debian python3
-    (the file /usr/bin/python3 links to: 3.11 on Debian 12, 3.13 on Debian 13)."""
+    """The interpreter the tests record: $PYREPLAY_TEST_PYTHON, else this release's Debian
+    python3, the file /usr/bin/python3 links to (3.11 on Debian 12, 3.13 on Debian 13, 3.14 on
+    unstable)."""
     chosen = os.environ.get("PYREPLAY_TEST_PYTHON")
     if chosen:
         if not os.access(chosen, os.X_OK):
@@ -27,7 +28,8 @@ def _test_python():
     release = os.path.realpath("/usr/bin/python3")
     if not re.fullmatch(r"/usr/bin/python3\.\d+", release):
         raise SystemExit("/usr/bin/python3 is not Debian's python3.X (it is %s): set "
-                         "PYREPLAY_TEST_PYTHON to the interpreter the tests should record" % release)
+                         "PYREPLAY_TEST_PYTHON to the interpreter the tests should record"
+                         % release)
     return release
 
 
