@@ -1,18 +1,13 @@
 #!/usr/bin/env bash
-# Installs what pyreplay needs on Debian bookworm, then builds it into build/.
+# Installs what pyreplay needs on Debian 12 (bookworm), 13 (trixie) or unstable (sid), then
+# builds it into build/. The package names of each release come from scripts/packages.sh.
 # Safe to run again: apt-get runs only when a package is missing, and the build is incremental.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(
-  rr gdb cmake g++ make pkg-config
-  capnproto libcapnp-dev libabsl-dev libbrotli-dev pybind11-dev
-  python3.11 python3.11-dev python3.11-dbg
-  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libarchive-dev libzstd-dev
-  nlohmann-json3-dev libssl-dev clang libclang-rt-14-dev
-  dpkg-dev  # dpkg-source, which `pyreplay sources` (apt-get source) unpacks CPython's sources with
-  chromium  # the timeline e2e test opens the HTML in headless Chromium (playwright-core)
-)
+codename=$(scripts/packages.sh --codename)
+package_list=$(scripts/packages.sh "$codename")
+mapfile -t PACKAGES <<<"$package_list"
 
 missing=()
 for p in "${PACKAGES[@]}"; do

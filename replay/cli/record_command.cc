@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "replay/cli/command.h"
 #include "replay/cli/record_summary.h"
+#include "replay/common/debian_python.h"
 #include "replay/common/install_layout.h"
 #include "replay/common/status_macros.h"
 #include "replay/record/recorder.h"
@@ -12,11 +13,10 @@
 namespace pyreplay::cli {
 namespace {
 
-inline constexpr char kPython[] = "/usr/bin/python3.11";
-
 struct RecordOptions {
   std::vector<std::string> command;
   std::string session;
+  std::string python;  // the interpreter of a --session; "" means DebianPython()
   std::string output;
   std::string name;
   std::string pmu = "auto";
@@ -41,8 +41,11 @@ absl::StatusOr<RecordRequest> MakeRequest(const RecordOptions& options) {
           "no session '", options.session, "'; the sessions are in ", layout.sessions_dir));
     }
     request.session = options.session;
-    request.command = {kPython, script};
+    request.command = {options.python.empty() ? DebianPython() : options.python, script};
   } else {
+    if (!options.python.empty()) {
+      return absl::InvalidArgumentError("--python goes with --session; a program names its own");
+    }
     request.command = options.command;
   }
   if (request.command.empty()) {
@@ -75,6 +78,8 @@ RegisterCommand kRecord({"record", "Record a program, or a chapter session, with
       "  pyreplay record -- /usr/bin/python3.11 app.py ARGS...\n"
       "The program's exit status is passed through.");
   app->add_option("--session", options->session, "Record a chapter session: threads, sockets");
+  app->add_option("--python", options->python,
+                  "Interpreter to run a --session with (default: this release's python3.X)");
   app->add_option("-o,--output", options->output, "Trace folder to create (default: traces/<name>-<n>)");
   app->add_option("--name", options->name, "Name for the trace folder (default: the script's name)");
   app->add_option("--pmu", options->pmu,

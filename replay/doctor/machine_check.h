@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "replay/common/debian_python.h"
+
 namespace pyreplay {
 
 enum class CheckLevel { kOk, kInfo, kWarn, kFail };
@@ -25,7 +27,7 @@ struct Check {
 struct MachineCheckOptions {
   // Record and replay /bin/true for real, in the mode recording would use.
   bool smoke_test = true;
-  std::string python = "/usr/bin/python3.11";
+  std::string python = DebianPython();
 };
 
 std::vector<Check> CheckMachine(const MachineCheckOptions& options);

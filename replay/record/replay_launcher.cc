@@ -145,7 +145,7 @@ namespace {
 
 // CpythonSourceDirsFor is where gdb finds the recorded interpreter's C sources, when cached.
 std::vector<std::string> CpythonSourceDirsFor(const std::string& trace_dir, bool quiet) {
-  std::string python = kDefaultPython;
+  std::string python = DebianPython();
   if (absl::StatusOr<RecordingMeta> meta = ReadRecordingMeta(trace_dir);
       meta.ok() && !meta->command.empty() &&
       fs::path(meta->command[0]).filename().string().rfind("python", 0) == 0 &&

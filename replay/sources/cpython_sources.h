@@ -22,10 +22,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "replay/common/debian_python.h"
 
 namespace pyreplay {
 
-inline constexpr char kDefaultPython[] = "/usr/bin/python3.11";
 inline constexpr char kCompleteMarker[] = "complete.json";
 
 // The files the chapter reads; a cache entry is complete only when they are there, unchanged.
@@ -63,7 +63,7 @@ absl::StatusOr<CpythonSources> CheckCachedSources(const std::string& entry_dir);
 
 // FindCachedSources finds a complete cache entry for `python`'s package: the exact version, else
 // any complete entry of the same source package and upstream version. NotFound otherwise.
-absl::StatusOr<CpythonSources> FindCachedSources(const std::string& python = kDefaultPython,
+absl::StatusOr<CpythonSources> FindCachedSources(const std::string& python = DebianPython(),
                                                  const std::string& cache_root = "");
 
 // GdbSourceDirectories are the folders for gdb's `directory` command. Debian builds in
@@ -79,7 +79,7 @@ std::vector<std::string> ParseShowsrcVersions(absl::string_view showsrc,
                                               absl::string_view source_package);
 
 struct FetchRequest {
-  std::string python = kDefaultPython;
+  std::string python = DebianPython();
   std::string cache_root;    // "" means SourcesCacheRoot()
   bool add_deb_src = false;  // write a deb-src entry when apt has none (needs root)
 };

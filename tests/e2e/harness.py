@@ -14,7 +14,26 @@ import unittest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PYREPLAY = os.environ.get("PYREPLAY_BIN") or os.path.join(REPO, "build", "bin", "pyreplay")
-PYTHON = "/usr/bin/python3.11"
+
+
+def _test_python():
+    """The interpreter the tests record: $PYREPLAY_TEST_PYTHON, else this release's Debian
+    python3, the file /usr/bin/python3 links to (3.11 on Debian 12, 3.13 on Debian 13, 3.14 on
+    unstable)."""
+    chosen = os.environ.get("PYREPLAY_TEST_PYTHON")
+    if chosen:
+        if not os.access(chosen, os.X_OK):
+            raise SystemExit("PYREPLAY_TEST_PYTHON=%s is not an executable file" % chosen)
+        return chosen
+    release = os.path.realpath("/usr/bin/python3")
+    if not re.fullmatch(r"/usr/bin/python3\.\d+", release):
+        raise SystemExit("/usr/bin/python3 is not Debian's python3.X (it is %s): set "
+                         "PYREPLAY_TEST_PYTHON to the interpreter the tests should record"
+                         % release)
+    return release
+
+
+PYTHON = _test_python()
 SESSIONS = os.path.join(REPO, "scripts", "sessions")
 
 
@@ -50,8 +69,8 @@ def record_session(session, workdir, name=None):
     """Records a chapter session into workdir and returns a Recording."""
     truth_file = os.path.join(workdir, "%s-truth.json" % (name or session))
     trace_dir = os.path.join(workdir, name or session)
-    proc = pyreplay("record", "--session", session, "-o", trace_dir, "--ground-truth", truth_file,
-                    check=True)
+    proc = pyreplay("record", "--session", session, "--python", PYTHON, "-o", trace_dir,
+                    "--ground-truth", truth_file, check=True)
     with open(truth_file) as f:
         truth = json.load(f)
     return Recording(trace_dir, truth, proc)
