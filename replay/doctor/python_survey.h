@@ -10,6 +10,7 @@
 #ifndef PYREPLAY_REPLAY_DOCTOR_PYTHON_SURVEY_H_
 #define PYREPLAY_REPLAY_DOCTOR_PYTHON_SURVEY_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 

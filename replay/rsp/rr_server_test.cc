@@ -47,7 +47,9 @@ class RrServerTest : public ::testing::Test {
   // 5.6/5.7 print "Current event: T", rr 5.8+ "Completed event: T-1", T being the frame time.
   static uint64_t GdbsWhen() {
     std::vector<std::string> replay = launch_->argv;
-    replay.insert(replay.end(), {"replay", Trace(), "--", "-nx", "-batch", "-ex", "when"});
+    // rr connects gdb just before the first -ex that is a prefix of "continue": "" is one.
+    replay.insert(replay.end(),
+                  {"replay", Trace(), "--", "-nx", "-batch", "-ex", "", "-ex", "when"});
     std::string output;
     absl::StatusOr<ExitStatus> status =
         RunProcess(replay, {launch_->env, &output, /*also_stderr=*/true, /*forward_signals=*/false});
