@@ -12,7 +12,7 @@ import time
 
 import gdb
 
-from .core import PyrError
+from .core import PyrError, core
 
 # gdb's general registers on x86-64 linux, the ones a position is compared on.
 GENERAL_REGISTERS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10",
@@ -26,19 +26,22 @@ def _quiet(cmd):
 
 
 def when():
+    """rr's event number here (its frame time), the same on every rr release: the C++ core reads
+    `when`'s text, which changed in rr 5.8 (replay/common/rr_dialect.h)."""
     out = _quiet("when")
-    m = re.search(r"Current event: (\d+)", out)
-    if not m:
+    lib = core()
+    try:
+        return lib.parse_rr_when(out)
+    except lib.Error:
         raise PyrError("pyr: rr did not say where we are (`when` printed %r); is this an rr "
-                       "replay?" % out.strip())
-    return int(m.group(1))
+                       "replay of %s?" % (out.strip(), lib.supported_rr_range())) from None
 
 
 def ticks():
+    lib = core()
     try:
-        m = re.search(r"(\d+)", _quiet("when-ticks"))
-        return int(m.group(1)) if m else 0
-    except gdb.error:
+        return lib.parse_rr_ticks(_quiet("when-ticks"))
+    except (gdb.error, lib.Error):
         return 0
 
 
@@ -113,13 +116,14 @@ class Checkpoints:
             return self.by_key[key][0]
         if not checkpointable_here():
             return None  # rr could only mark it, and restarting a mark fails without ticks
-        out = _quiet("checkpoint")
-        m = re.search(r"Checkpoint (\d+)", out)
-        if m:
-            self.by_key[key] = (int(m.group(1)), when())
-            self._trim()
-            return int(m.group(1))
-        return None
+        lib = core()
+        try:
+            ckpt = lib.parse_rr_checkpoint(_quiet("checkpoint"))
+        except lib.Error:
+            return None  # rr refused ("The program is not being run.")
+        self.by_key[key] = (ckpt, when())
+        self._trim()
+        return ckpt
 
     def _trim(self):
         events = [k for k in self.by_key if k[0] == "event"]

@@ -19,6 +19,25 @@ const char* LevelName(CheckLevel level) {
   return "?";
 }
 
+nlohmann::json PythonToJson(const PythonInstall& p) {
+  static const char* kDebugWhere[] = {"none", "embedded", "build-id", "debuglink"};
+  return {{"path", p.path},
+          {"found_by", p.found_by},
+          {"ran", p.ran},
+          {"executable", p.executable},
+          {"version", p.version},
+          {"free_threaded", p.free_threaded},
+          {"debug_build", p.debug_build},
+          {"interpreter_elf", p.interpreter_elf},
+          {"debug_info", {{"where", kDebugWhere[p.debug_info.where]}, {"file", p.debug_info.file}}},
+          {"debug_offsets", p.debug_offsets != 0},
+          {"works", {{"stacks", p.works.stacks},
+                     {"deep_index", p.works.deep_index},
+                     {"stepping", p.works.stepping},
+                     {"how", p.works.how},
+                     {"fix", p.works.fix}}}};
+}
+
 void PrintChecks(const std::vector<Check>& checks, bool ok) {
   Style style(stdout);
   for (const Check& check : checks) {
@@ -34,18 +53,21 @@ void PrintChecks(const std::vector<Check>& checks, bool ok) {
                       : "Recording will not work until the FAIL lines above are fixed.");
 }
 
-RegisterCommand kDoctor({"doctor", "Check what this machine can do (rr, gdb, PMU, symbols)", 90,
+RegisterCommand kDoctor({"doctor", "Check what this machine can do (rr, gdb, PMU, the Pythons found)", 90,
                          [](CLI::App* app) {
   auto options = std::make_shared<MachineCheckOptions>();
   auto json = std::make_shared<bool>(false);
   auto no_smoke = std::make_shared<bool>(false);
   app->add_flag("--json", *json, "Print the checks as JSON");
   app->add_flag("--no-smoke", *no_smoke, "Skip recording and replaying /bin/true");
-  app->add_option("--python", options->python, "The interpreter to check");
+  app->add_option("--python", options->python,
+                  "The interpreter the python/debug symbols/py-bt checks are about (default: "
+                  "/usr/bin/python3); every CPython found is listed anyway");
   app->footer("Exit status 0 when recording will work; otherwise each FAIL line names its fix.");
   return [options, json, no_smoke] {
     options->smoke_test = !*no_smoke;
-    std::vector<Check> checks = CheckMachine(*options);
+    std::vector<PythonInstall> pythons;
+    std::vector<Check> checks = CheckMachine(*options, &pythons);
     bool ok = RecordingWillWork(checks);
     if (*json) {
       nlohmann::json out = nlohmann::json::array();
@@ -53,7 +75,10 @@ RegisterCommand kDoctor({"doctor", "Check what this machine can do (rr, gdb, PMU
         out.push_back({{"name", c.name}, {"level", LevelName(c.level)}, {"detail", c.detail},
                        {"fix", c.fix}});
       }
-      printf("%s\n", nlohmann::json{{"ok", ok}, {"checks", out}}.dump(2).c_str());
+      nlohmann::json found = nlohmann::json::array();
+      for (const PythonInstall& p : pythons) found.push_back(PythonToJson(p));
+      printf("%s\n", nlohmann::json{{"ok", ok}, {"checks", out}, {"pythons", found}}
+                         .dump(2).c_str());
     } else {
       PrintChecks(checks, ok);
     }

@@ -6,7 +6,9 @@
 
 #include "replay/cli/command.h"
 #include "replay/common/status_macros.h"
+#include "replay/pack/rr_compat.h"
 #include "replay/pack/trace_unpack.h"
+#include "replay/record/recording_meta.h"
 
 namespace pyreplay::cli {
 namespace {
@@ -20,6 +22,17 @@ absl::Status RunUnpack(const UnpackOptions& options) {
          summary.manifest.files.size(), summary.bytes / 1048576.0,
          summary.seconds > 0 ? summary.bytes / 1e6 / summary.seconds : 0.0,
          debug > 0 ? ", with bundled debug symbols" : "");
+  // Before anyone tries to replay: does this machine's rr fit the one that recorded it?
+  std::string recorded_rr = summary.manifest.rr_version;
+  if (recorded_rr.empty()) {
+    if (absl::StatusOr<RecordingMeta> meta = ReadRecordingMeta(summary.target); meta.ok()) {
+      recorded_rr = meta->rr_version;
+    }
+  }
+  int format = summary.manifest.rr_trace_format != 0 ? summary.manifest.rr_trace_format
+                                                     : ReadTraceFormat(summary.target);
+  std::string note = RrCompatibilityNote(recorded_rr, format, InstalledRr());
+  if (!note.empty()) printf("%s\n", note.c_str());
   printf("Next: pyreplay replay %s\n", summary.target.c_str());
   return absl::OkStatus();
 }

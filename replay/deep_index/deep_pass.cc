@@ -237,7 +237,7 @@ absl::StatusOr<DeepPassResult> RunDeepPass(const std::string& trace_dir, const E
     auto hit = plan.kind_at.find(pc);
     if (hit == plan.kind_at.end()) continue;
     at_breakpoint.emplace(stop, pc);
-    ASSIGN_OR_RETURN(uint64_t when, remote.When());
+    ASSIGN_OR_RETURN(uint64_t when, remote.When(stop.tid));
     if (options.progress) options.progress(when, index.event_count);
 
     DeepStop deep_stop;

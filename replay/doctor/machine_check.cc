@@ -13,15 +13,18 @@
 #include "replay/common/elf_build_id.h"
 #include "replay/common/install_layout.h"
 #include "replay/common/subprocess.h"
+#include "replay/doctor/python_survey.h"
 #include "replay/record/pmu_mode.h"
 #include "replay/record/rr_tool.h"
+#include "replay/common/rr_dialect.h"
 #include "replay/sources/cpython_sources.h"
 
 namespace pyreplay {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr char kPythonGdbScript[] = "/usr/share/gdb/auto-load/usr/bin/python3.11-gdb.py";
+// Debian's default interpreter (python3.11 on Debian 12, python3.13 on Debian 13).
+constexpr char kDebianPython[] = "/usr/bin/python3";
 
 Check CheckRr() {
   Check check{"rr"};
@@ -33,10 +36,14 @@ Check CheckRr() {
   }
   std::string version = RrVersion().value_or("unknown");
   check.detail = absl::StrCat("rr ", version, " at ", FindOnPath("rr").value_or("?"));
-  if (version != kSupportedRrVersion) {
+  std::optional<RrRelease> release = ParseRrRelease(version);
+  if (!release || !IsSupportedRr(*release)) {
     check.level = CheckLevel::kWarn;
-    check.fix = absl::StrCat("pyreplay is built and tested for rr ", kSupportedRrVersion,
-                             " (Debian bookworm's); other versions may write another trace format");
+    check.fix = absl::StrCat("pyreplay is tested with ", SupportedRrRange(),
+                             " (Debian 12 has 5.6, Debian 13 5.9, unstable 5.10); other "
+                             "releases may write another trace format");
+  } else if (std::optional<int> format = TraceFormatOf(*release)) {
+    absl::StrAppend(&check.detail, " (trace format ", *format, ")");
   }
   return check;
 }
@@ -77,45 +84,79 @@ Check CheckCpythonSources(const std::string& python) {
   return check;
 }
 
-std::vector<Check> CheckPython(const std::string& python) {
+// PythonGdbScript is CPython's python-gdb.py (py-bt) for `python`, where gdb's auto-load or the
+// install put it, or "".
+std::string PythonGdbScript(const PythonInstall& python) {
+  for (const std::string& elf : {python.executable, python.interpreter_elf}) {
+    for (const std::string& script : {absl::StrCat("/usr/share/gdb/auto-load", elf, "-gdb.py"),
+                                      absl::StrCat(elf, "-gdb.py")}) {
+      if (fs::exists(script)) return script;
+    }
+  }
+  return "";
+}
+
+// CheckPython: the interpreter the chapter runs on (`given`, else Debian's python3), as the
+// checks always showed it, then one "interpreter" line for every CPython found.
+std::vector<Check> CheckPython(const std::string& given, const std::vector<PythonInstall>& found) {
   std::vector<Check> checks;
   Check interp{"python"};
-  if (access(python.c_str(), X_OK) != 0) {
+  std::string path = given;
+  if (path.empty() && access(kDebianPython, X_OK) == 0) path = kDebianPython;
+  if (path.empty() && !found.empty()) path = found.front().path;
+  if (path.empty() || access(path.c_str(), X_OK) != 0) {
     interp.level = CheckLevel::kFail;
-    interp.detail = absl::StrCat(python, " is missing (the chapter sessions run on it)");
-    interp.fix = "sudo apt-get install python3.11";
+    interp.detail = path.empty() ? "no CPython interpreter found (the chapter sessions run on one)"
+                                 : absl::StrCat(path, " is missing (the chapter sessions run on it)");
+    interp.fix = given.empty() ? "sudo apt-get install python3"
+                               : "pass an existing interpreter with --python";
     checks.push_back(interp);
     return checks;
   }
-  absl::StatusOr<std::string> version = CaptureOutput({python, "--version"});
-  interp.detail = absl::StrCat(python, ": ",
-                               absl::StripAsciiWhitespace(version.value_or("unknown version")));
+  PythonInstall selected = DescribePython(path, given.empty() ? "/usr/bin" : "given");
+  interp.detail = SummaryLine(selected);
+  if (!selected.ran) interp.level = CheckLevel::kWarn;
   checks.push_back(interp);
 
+  // Recording never needs symbols; Python stacks, the deep index and stepping do, unless the
+  // interpreter publishes _Py_DebugOffsets (3.13+).
   Check symbols{"debug symbols"};
-  absl::StatusOr<std::string> build_id = ReadBuildId(python);
-  std::string debug_file =
-      build_id.ok() ? DebugFileForBuildId("/usr/lib/debug", *build_id) : std::string();
-  if (!debug_file.empty() && fs::exists(debug_file)) {
-    symbols.detail = absl::StrCat("found ", debug_file);
+  if (selected.debug_info.where != DebugInfo::kNone) {
+    symbols.detail = absl::StrCat("found ", selected.debug_info.file);
+  } else if (selected.debug_offsets != 0) {
+    symbols.detail = absl::StrCat("none for ", selected.interpreter_elf,
+                                  ", and none needed: it publishes _Py_DebugOffsets");
   } else {
-    symbols.level = CheckLevel::kFail;
-    symbols.detail = absl::StrCat("no debug symbols for ", python,
-                                  build_id.ok() ? absl::StrCat(" (build-id ", *build_id, ")") : "");
-    symbols.fix = "sudo apt-get install python3.11-dbg";
+    symbols.level = CheckLevel::kWarn;
+    symbols.detail = absl::StrCat("no debug info for ", selected.interpreter_elf,
+                                  ": recording works; Python stacks and stepping do not");
+    symbols.fix = selected.works.fix;
   }
   checks.push_back(symbols);
 
   Check pybt{"py-bt"};
-  if (fs::exists(kPythonGdbScript)) {
-    pybt.detail = absl::StrCat("usable: pyreplay replay sources ", kPythonGdbScript);
+  if (std::string script = PythonGdbScript(selected); !script.empty()) {
+    pybt.detail = absl::StrCat("usable: pyreplay replay sources ", script);
   } else {
     pybt.level = CheckLevel::kWarn;
     pybt.detail = "CPython's python-gdb.py is missing, so py-bt is undefined (pyr bt still works)";
-    pybt.fix = "sudo apt-get install python3.11-dbg";
+    if (selected.debian && selected.major == 3) {
+      pybt.fix = absl::StrCat("sudo apt-get install python3.", selected.minor, "-dbg");
+    }
   }
   checks.push_back(pybt);
-  checks.push_back(CheckCpythonSources(python));
+  checks.push_back(CheckCpythonSources(selected.executable));
+
+  for (const PythonInstall& python : found) {
+    Check line{"interpreter"};
+    line.detail = SummaryLine(python);
+    bool readable = python.ran && python.major == 3 && python.minor >= 11;
+    line.level = python.works.stacks ? CheckLevel::kOk
+                 : readable          ? CheckLevel::kWarn
+                                     : CheckLevel::kInfo;
+    if (readable && !python.works.stacks) line.fix = python.works.fix;
+    checks.push_back(line);
+  }
   return checks;
 }
 
@@ -197,11 +238,14 @@ Check SmokeTest() {
 
 }  // namespace
 
-std::vector<Check> CheckMachine(const MachineCheckOptions& options) {
+std::vector<Check> CheckMachine(const MachineCheckOptions& options,
+                                std::vector<PythonInstall>* pythons) {
   std::vector<Check> checks;
   checks.push_back(CheckRr());
   checks.push_back(CheckGdb());
-  for (Check& c : CheckPython(options.python)) checks.push_back(std::move(c));
+  std::vector<PythonInstall> found = SurveyPythons(options.places);
+  for (Check& c : CheckPython(options.python, found)) checks.push_back(std::move(c));
+  if (pythons != nullptr) *pythons = std::move(found);
   for (Check& c : CheckPmuAndKernel()) checks.push_back(std::move(c));
   if (options.smoke_test && checks[0].level != CheckLevel::kFail) checks.push_back(SmokeTest());
   return checks;

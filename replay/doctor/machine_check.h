@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "replay/common/debian_python.h"
+#include "replay/doctor/python_survey.h"
 
 namespace pyreplay {
 
@@ -27,10 +27,16 @@ struct Check {
 struct MachineCheckOptions {
   // Record and replay /bin/true for real, in the mode recording would use.
   bool smoke_test = true;
-  std::string python = DebianPython();
+  // The interpreter the "python", "debug symbols", "py-bt" and "C sources" checks are about;
+  // "" is Debian's /usr/bin/python3 (else the newest one found).
+  std::string python;
+  // Where to look for interpreters (one "interpreter" check each).
+  SurveyPlaces places = SurveyPlaces::ForThisMachine();
 };
 
-std::vector<Check> CheckMachine(const MachineCheckOptions& options);
+// CheckMachine runs the checks; `pythons`, when given, receives the interpreters found.
+std::vector<Check> CheckMachine(const MachineCheckOptions& options,
+                                std::vector<PythonInstall>* pythons = nullptr);
 
 // RecordingWillWork is true when no check failed.
 bool RecordingWillWork(const std::vector<Check>& checks);

@@ -11,6 +11,7 @@
 #include "replay/common/status_macros.h"
 #include "replay/marks/mark_json.h"
 #include "replay/pack/pack_reader.h"
+#include "replay/pack/rr_compat.h"
 #include "replay/position/position.h"
 
 namespace pyreplay {
@@ -41,7 +42,17 @@ absl::StatusOr<PackInfo> ReadPackInfo(const std::string& pack_path) {
     }
   }
   info.verified = true;
+  info.installed_rr = InstalledRr();
   return info;
+}
+
+std::string PackRecordedRr(const PackInfo& info) {
+  if (!info.manifest.rr_version.empty()) return info.manifest.rr_version;
+  if (info.recording.is_object() && info.recording.contains("rr_version") &&
+      info.recording["rr_version"].is_string()) {
+    return info.recording["rr_version"].get<std::string>();
+  }
+  return "";
 }
 
 std::string FormatPackInfo(const PackInfo& info) {
@@ -64,6 +75,9 @@ std::string FormatPackInfo(const PackInfo& info) {
   } else {
     absl::StrAppend(&out, "  recorded:  a plain rr trace (no pyreplay metadata)\n");
   }
+  absl::StrAppend(&out, "  rr:        ",
+                  RrProvenanceLine(PackRecordedRr(info), m.rr_trace_format, info.installed_rr),
+                  "\n");
   int counts[3] = {0, 0, 0};
   uint64_t bytes[3] = {0, 0, 0};
   std::vector<std::string> debug_for;
@@ -117,6 +131,11 @@ nlohmann::json PackInfoToJson(const PackInfo& info) {
           {"pack_bytes", info.pack_bytes},
           {"unpacked_bytes", info.manifest.TotalBytes()},
           {"verified", info.verified},
+          {"rr", {{"recorded_with", PackRecordedRr(info)},
+                  {"trace_format", info.manifest.rr_trace_format},
+                  {"installed", info.installed_rr ? info.installed_rr->ToString() : ""},
+                  {"note", RrCompatibilityNote(PackRecordedRr(info), info.manifest.rr_trace_format,
+                                               info.installed_rr)}}},
           {"recording", info.recording},
           {"files", files},
           {"marks", MarksToJson(info.marks)}};

@@ -10,12 +10,14 @@
 #define PYREPLAY_REPLAY_PACK_PACK_INFO_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
+#include "replay/common/rr_dialect.h"
 #include "replay/marks/mark_store.h"
 #include "replay/pack/pack_manifest.h"
 
@@ -28,7 +30,12 @@ struct PackInfo {
   nlohmann::json recording;   // pyreplay/meta.json, or null for a plain rr trace
   std::vector<Mark> marks;
   bool verified = false;      // every byte matched the closing digest (always, once returned)
+  std::optional<RrRelease> installed_rr;  // this machine's rr, to compare with the recorder's
 };
+
+// PackRecordedRr is the rr release that recorded the packed trace: the manifest's, else (packs
+// made before the manifest had it) the recording metadata's; "" when unknown.
+std::string PackRecordedRr(const PackInfo& info);
 
 // ReadPackInfo reads a pack's summary, verifying the whole pack. Errors as PackReader::Open /
 // Next / ReadData: DataLoss naming the pack for any damaged byte.

@@ -63,6 +63,8 @@ std::string SerializeManifest(const PackManifest& manifest) {
   json out = {{"pyreplay_pack", manifest.format},
               {"created_by", manifest.created_by},
               {"trace_name", manifest.trace_name},
+              {"rr_version", manifest.rr_version},
+              {"rr_trace_format", manifest.rr_trace_format},
               {"files", std::move(files)}};
   return out.dump(1) + "\n";
 }
@@ -124,6 +126,9 @@ absl::StatusOr<PackManifest> ParseManifest(absl::string_view text, absl::string_
   try {
     manifest.created_by = doc.value("created_by", "");
     manifest.trace_name = doc.value("trace_name", "");
+    // Packs made before these existed have neither: then unknown.
+    manifest.rr_version = doc.value("rr_version", "");
+    manifest.rr_trace_format = doc.value("rr_trace_format", 0);
     if (!doc.contains("files") || !doc["files"].is_array()) return corrupt("no file list");
     std::set<std::string> paths;
     std::set<std::string> dirs;

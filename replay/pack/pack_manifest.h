@@ -47,6 +47,11 @@ struct PackManifest {
   int format = kPackFormatVersion;
   std::string created_by;  // "pyreplay 0.1.0"
   std::string trace_name;  // the packed folder's name, the default unpack target
+  // The rr that recorded the trace ("5.9.0"; "" when unknown: a plain rr trace) and the trace's
+  // format number (rr's `version` file; 0 when unknown), for `unpack` and `info` to compare
+  // with the rr where it is opened (rr_compat.h).
+  std::string rr_version;
+  int rr_trace_format = 0;
   std::vector<PackFile> files;
 
   uint64_t TotalBytes() const;

@@ -38,6 +38,22 @@ TEST(PackManifestTest, RoundTripsAndIsStable) {
   EXPECT_EQ(SerializeManifest(*back), json);
 }
 
+TEST(PackManifestTest, CarriesTheRecordingRrAndTraceFormat) {
+  PackManifest m = Sample();
+  m.rr_version = "5.9.0";
+  m.rr_trace_format = 85;
+  absl::StatusOr<PackManifest> back = ParseManifest(SerializeManifest(m), "p.pyrtrace");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->rr_version, "5.9.0");
+  EXPECT_EQ(back->rr_trace_format, 85);
+  // A pack made before the manifest had them reads as "unknown".
+  std::string old = R"({"pyreplay_pack": 1, "created_by": "pyreplay 0.1.0", "files": []})";
+  absl::StatusOr<PackManifest> older = ParseManifest(old, "old.pyrtrace");
+  ASSERT_TRUE(older.ok()) << older.status();
+  EXPECT_EQ(older->rr_version, "");
+  EXPECT_EQ(older->rr_trace_format, 0);
+}
+
 TEST(PackManifestTest, NewerFormatIsFailedPreconditionWithAdvice) {
   PackManifest m = Sample();
   m.format = kPackFormatVersion + 1;

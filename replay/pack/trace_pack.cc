@@ -19,9 +19,11 @@
 #include "replay/common/status_macros.h"
 #include "replay/common/subprocess.h"
 #include "replay/common/terminal.h"
-#include "replay/pack/debug_bundle.h"
 #include "replay/common/sha256.h"
+#include "replay/pack/debug_bundle.h"
+#include "replay/pack/rr_compat.h"
 #include "replay/pack/zstd_stream.h"
+#include "replay/record/recording_meta.h"
 #include "replay/record/replay_launcher.h"
 #include "replay/record/rr_tool.h"
 
@@ -153,6 +155,10 @@ absl::StatusOr<PackInputs> CollectPackInputs(const std::string& trace_dir) {
   if (root.filename().empty()) root = root.parent_path();
   inputs.manifest.trace_name = root.filename().string();
   inputs.manifest.created_by = absl::StrCat("pyreplay ", PYREPLAY_VERSION);
+  if (absl::StatusOr<RecordingMeta> meta = ReadRecordingMeta(root.string()); meta.ok()) {
+    inputs.manifest.rr_version = meta->rr_version;
+  }
+  inputs.manifest.rr_trace_format = ReadTraceFormat(root.string());
 
   std::vector<std::pair<PackFile, std::string>> files;
   std::error_code ec;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "replay/common/atomic_file.h"
+#include "replay/common/rr_dialect.h"
 #include "replay/common/status_macros.h"
 #include "replay/index/event_index.h"
 #include "replay/marks/mark_store.h"
@@ -45,7 +46,8 @@ absl::Status CheckTraceDir(const std::string& trace_dir) {
   if (version != kSupportedTraceVersion) {
     return absl::FailedPreconditionError(absl::StrCat(
         trace_dir, ": rr trace format ", version, " is not supported; pyreplay reads format ",
-        kSupportedTraceVersion, " (rr ", kSupportedRrVersion, ")"));
+        kSupportedTraceVersion, " (", SupportedRrRange(), "); replay it with the rr that "
+        "recorded it"));
   }
   return absl::OkStatus();
 }

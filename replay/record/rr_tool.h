@@ -9,13 +9,11 @@
 
 namespace pyreplay {
 
-// The rr release whose trace format pyreplay reads and whose quirks it works around.
-inline constexpr char kSupportedRrVersion[] = "5.6.0";
-
 // CheckRrAvailable is OK when `rr` is on PATH, else NotFound with the install command.
 absl::Status CheckRrAvailable();
 
-// RrVersion runs `rr --version` and returns e.g. "5.6.0", or nullopt.
+// RrVersion runs `rr --version` and returns e.g. "5.6.0", or nullopt. (Which releases pyreplay
+// supports, and what differs between them: replay/common/rr_dialect.h.)
 std::optional<std::string> RrVersion();
 
 }  // namespace pyreplay

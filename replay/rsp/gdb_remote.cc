@@ -12,7 +12,6 @@
 #include <thread>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -242,19 +241,32 @@ absl::StatusOr<StopReply> GdbRemote::Step(int32_t pid, int32_t tid) {
 
 absl::StatusOr<StopReply> GdbRemote::Continue() { return Resume("c"); }
 
-absl::StatusOr<uint64_t> GdbRemote::When() {
-  // rr's commands travel hex-encoded both ways (GdbCommandHandler.cc: gdb_escape).
-  ASSIGN_OR_RETURN(std::string reply, Request(absl::StrCat("qRRCmd:", absl::BytesToHexString("when"))));
-  std::string text = absl::HexStringToBytes(reply);
-  // "Current event: 1376\n"
-  size_t colon = text.rfind(':');
-  uint64_t when = 0;
-  if (colon == std::string::npos ||
-      !absl::SimpleAtoi(absl::StripAsciiWhitespace(text.substr(colon + 1)), &when)) {
-    return absl::DataLossError(absl::StrCat("rr did not say which event this is: \"",
-                                            text.substr(0, 80), "\""));
+void GdbRemote::SetRrRelease(const std::optional<RrRelease>& release) {
+  rr_command_format_ = RrCommandFormatFor(release);
+  rr_command_format_known_ = release.has_value();
+}
+
+absl::StatusOr<std::string> GdbRemote::RrCommand(absl::string_view name, int64_t tid) {
+  while (true) {
+    ASSIGN_OR_RETURN(std::string reply,
+                     Request(RrCommandPacket(rr_command_format_, name, tid)));
+    ASSIGN_OR_RETURN(std::string text, DecodeRrCommandReply(reply));
+    // A guess of the newer format reaches rr 5.6/5.7 as the command '': try the older one.
+    // (The other way round is no guess: an old-format packet makes rr 5.8+ exit.)
+    if (!rr_command_format_known_ && rr_command_format_ == RrCommandFormat::kNameAndTid &&
+        IsUnknownCommandReply(text)) {
+      rr_command_format_ = RrCommandFormat::kHexName;
+      rr_command_format_known_ = true;
+      continue;
+    }
+    rr_command_format_known_ = true;
+    return text;
   }
-  return when;
+}
+
+absl::StatusOr<uint64_t> GdbRemote::When(int64_t tid) {
+  ASSIGN_OR_RETURN(std::string text, RrCommand("when", tid));
+  return ParseWhenText(text);
 }
 
 void GdbRemote::KillTarget() { (void)SendPacket("k"); }

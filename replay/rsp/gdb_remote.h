@@ -16,11 +16,13 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "replay/pyframes/memory_reader.h"
+#include "replay/common/rr_dialect.h"
 
 namespace pyreplay {
 
@@ -50,7 +52,14 @@ class GdbRemote : public MemoryReader {
   // Step runs one instruction of thread `tid` of process `pid`. rr, like gdbserver, leaves it
   // to the client to step off a breakpoint before continuing: remove it, Step, insert it again.
   absl::StatusOr<StopReply> Step(int32_t pid, int32_t tid);
-  absl::StatusOr<uint64_t> When();  // rr's current event, from `qRRCmd:when`
+  // SetRrRelease tells the client which rr serves it (see rr_dialect.h); without it, the
+  // first rr command finds out which `qRRCmd` format rr speaks.
+  void SetRrRelease(const std::optional<RrRelease>& release);
+  // RrCommand runs one of rr's own commands (`when`, `when-ticks`, ...) about thread `tid`
+  // (-1: rr's current one) and returns the text it printed.
+  absl::StatusOr<std::string> RrCommand(absl::string_view name, int64_t tid = -1);
+  // When is rr's current event (frame time, the same on every rr release), from `when`.
+  absl::StatusOr<uint64_t> When(int64_t tid = -1);
   // KillTarget sends `k` (ending the replay) without waiting for a reply; errors are ignored.
   void KillTarget();
 
@@ -70,6 +79,8 @@ class GdbRemote : public MemoryReader {
   bool acks_ = true;
   std::string buffer_;
   size_t buffer_pos_ = 0;
+  RrCommandFormat rr_command_format_ = RrCommandFormatFor(std::nullopt);
+  bool rr_command_format_known_ = false;
 };
 
 // ParseStopReply decodes a stop reply payload ("T05thread:p1f.20;...", "W00", "X09").

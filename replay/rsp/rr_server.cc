@@ -7,11 +7,14 @@
 
 #include <chrono>
 #include <filesystem>
+#include <future>
 
 #include "absl/strings/str_cat.h"
 #include "replay/common/install_layout.h"
 #include "replay/common/status_macros.h"
 #include "replay/record/replay_launcher.h"
+#include "replay/record/rr_tool.h"
+#include "replay/common/rr_dialect.h"
 
 namespace pyreplay {
 namespace {
@@ -47,6 +50,9 @@ absl::StatusOr<std::unique_ptr<RrServer>> RrServer::Start(const std::string& tra
   std::vector<std::string> argv = launch.argv;
   argv.insert(argv.end(), {"replay", "-s", std::to_string(port), trace_dir});
 
+  // Which rr this is decides how its commands are spelled (rr_dialect.h). Ask while it starts.
+  std::future<std::optional<std::string>> rr_version = std::async(std::launch::async, RrVersion);
+
   std::unique_ptr<RrServer> server(new RrServer());
   RrServer* self = server.get();
   ProcessOptions options;
@@ -79,6 +85,8 @@ absl::StatusOr<std::unique_ptr<RrServer>> RrServer::Start(const std::string& tra
                                             server->output_));
   }
   server->remote_ = std::move(*remote);
+  std::optional<std::string> version = rr_version.get();
+  server->remote_->SetRrRelease(version ? ParseRrRelease(*version) : std::nullopt);
   return server;
 }
 

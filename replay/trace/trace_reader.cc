@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "replay/common/atomic_file.h"
+#include "replay/common/rr_dialect.h"
 #include "replay/common/status_macros.h"
 #include "replay/trace/internal/chunk_format.h"
 #include "replay/trace/rr_trace.capnp.h"
@@ -176,7 +177,8 @@ absl::StatusOr<TraceHeader> ParseTraceHeader(const std::string& path, absl::stri
   if (version != kSupportedTraceVersion) {
     return absl::FailedPreconditionError(absl::StrCat(
         path, ": trace format version ", version, ", but pyreplay reads version ",
-        kSupportedTraceVersion, " (rr 5.6.0); use the rr that recorded it (rr dump/replay)"));
+        kSupportedTraceVersion, " (", SupportedRrRange(), "); replay it with the rr that "
+        "recorded it (rr dump, rr replay)"));
   }
   absl::string_view rest = bytes.substr(newline + 1);
   if (rest.empty()) return absl::DataLossError(absl::StrCat(path, ": header missing after version"));

@@ -111,8 +111,10 @@ def replay_batch(trace_dir, commands, timeout=180, extra=(), env=None):
 
 
 def whens(output):
-    """The event numbers that gdb's `when` printed, in order."""
-    return [int(m) for m in re.findall(r"^Current event: (\d+)$", output, re.M)]
+    """The event numbers (rr's frame times) that gdb's `when` printed, in order. rr 5.6/5.7
+    print "Current event: T"; rr 5.8+ print "Completed event: T-1" for the same stop."""
+    return [int(n) + (1 if kind == "Completed" else 0)
+            for kind, n in re.findall(r"^(Current|Completed) event: (\d+)$", output, re.M)]
 
 
 def session_line(session, needle, after=None):

@@ -152,6 +152,60 @@ class DoctorTest(unittest.TestCase):
         self.assertEqual(by_name["smoke test"]["level"], "ok")
         self.assertIn(by_name["pmu"]["level"], ("ok", "info"))
 
+    def test_doctor_lists_each_python_as_the_binary_reports_itself(self):
+        import json
+        import subprocess
+        proc = pyreplay("doctor", "--no-smoke", "--json", timeout=120)
+        report = json.loads(proc.stdout)
+        pythons = [p for p in report["pythons"] if p["ran"]]
+        self.assertTrue(pythons, proc.stdout)
+        truth_script = ("import sys, sysconfig; print('%d.%d.%d' % tuple(sys.version_info[:3]), "
+                        "bool(sysconfig.get_config_var('Py_GIL_DISABLED')))")
+        for p in pythons:
+            truth = subprocess.run([p["executable"], "-c", truth_script], capture_output=True,
+                                   text=True, timeout=60).stdout.split()
+            self.assertEqual([p["version"], str(p["free_threaded"])], truth, p)
+            version = tuple(int(n) for n in p["version"].split(".")[:2])
+            self.assertEqual(p["debug_offsets"], version >= (3, 13), p)
+        # Debian's own python3 is listed; its -dbg package (setup.sh) is found by build-id.
+        debian = os.path.realpath("/usr/bin/python3")
+        mine = [p for p in pythons if p["executable"] == debian]
+        self.assertEqual(len(mine), 1, [p["executable"] for p in pythons])
+        self.assertTrue(mine[0]["works"]["stacks"], mine[0])
+        # Symbols are never a reason recording would not work.
+        checks = report["checks"]
+        self.assertNotIn("FAIL", [c["level"] for c in checks if c["name"] in
+                                  ("debug symbols", "interpreter")])
+
+    def test_doctor_finds_dwarf_in_a_pyenv_libpython(self):
+        # The bug of issue 17: a pyenv-built 3.11 carries DWARF in its libpython, and doctor
+        # said "FAIL debug symbols ... Recording will not work".
+        import glob
+        import json
+        found = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.1[1-9]*/bin/python3.1*")))
+        found = [f for f in found if re.search(r"python3\.\d+$", f)]
+        if not found:
+            self.skipTest("no pyenv CPython 3.11+ on this machine")
+        proc = pyreplay("doctor", "--no-smoke", "--json", "--python", found[0], timeout=120)
+        report = json.loads(proc.stdout)
+        by_name = {c["name"]: c for c in report["checks"]}
+        self.assertNotEqual(by_name["debug symbols"]["level"], "FAIL", by_name["debug symbols"])
+        if ".debug_info" in sections_of_interpreter(found[0]):
+            self.assertEqual(by_name["debug symbols"]["level"], "ok", by_name["debug symbols"])
+        proc = pyreplay("doctor", "--no-smoke", "--python", found[0], timeout=120)
+        self.assertNotIn("FAIL   debug symbols", proc.stdout)
+
+
+def sections_of_interpreter(path):
+    """readelf's section list of the ELF holding the interpreter (libpython when shared)."""
+    import subprocess
+    lib = subprocess.run([path, "-c", "import sysconfig as s; v = s.get_config_var; "
+                          "print(v('LIBDIR') + '/' + v('INSTSONAME') if v('Py_ENABLE_SHARED') "
+                          "else '')"], capture_output=True, text=True).stdout.strip()
+    if not shutil.which("readelf"):
+        return ""
+    return subprocess.run(["readelf", "-SW", lib or path], capture_output=True, text=True).stdout
+
 
 if __name__ == "__main__":
     unittest.main()
