@@ -21,6 +21,7 @@ void BindIndex(pybind11::module_& m);
 void BindMarks(pybind11::module_& m);
 void BindPositions(pybind11::module_& m);
 void BindPyFrames(pybind11::module_& m);
+void BindValues(pybind11::module_& m);
 
 }  // namespace pyreplay
 

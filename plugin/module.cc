@@ -10,4 +10,5 @@ PYBIND11_MODULE(_pyreplay, m) {
   pyreplay::BindMarks(m);
   pyreplay::BindPositions(m);
   pyreplay::BindPyFrames(m);
+  pyreplay::BindValues(m);
 }

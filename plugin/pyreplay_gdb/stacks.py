@@ -73,6 +73,7 @@ _FIELDS = {
     "member_descr_member": ("PyMemberDescrObject", ("d_member",)),
     "member_def_type": ("PyMemberDef", ("type",)),
     "member_def_offset": ("PyMemberDef", ("offset",)),
+    "function_qualname": ("PyFunctionObject", ("func_qualname",)),
 }
 
 _INSTALL_HINT = ("install CPython's debug symbols: `sudo apt-get install python3.11-dbg` (pyreplay "

@@ -74,6 +74,7 @@ constexpr LayoutField kLayoutFields[] = {
     {"member_descr_member", &CPythonLayout::member_descr_member},
     {"member_def_type", &CPythonLayout::member_def_type},
     {"member_def_offset", &CPythonLayout::member_def_offset},
+    {"function_qualname", &CPythonLayout::function_qualname},
 };
 
 }  // namespace

@@ -101,6 +101,7 @@ struct CPythonLayout {
   uint32_t member_descr_member = 40;   // PyMemberDescrObject.d_member (PyMemberDef*)
   uint32_t member_def_type = 8;        // PyMemberDef.type
   uint32_t member_def_offset = 16;     // PyMemberDef.offset
+  uint32_t function_qualname = 40;     // PyFunctionObject.func_qualname
   // Py_Version (PY_VERSION_HEX) of the interpreter: picks the per-version object formats
   // (replay/pyvalues/object_formats.h). Not an offset.
   uint64_t py_version = 0x030B02F0;

@@ -25,7 +25,8 @@ constexpr char kPython[] = "/usr/bin/python3.11";
 constexpr char kProgram[] = R"PY(
 import math, sys, time
 class Plain:
-    pass
+    def method(self):
+        pass
 class Slotted:
     __slots__ = ("a", "b")
 plain = Plain(); plain.x = 1; plain.name = "n"
@@ -49,6 +50,7 @@ values = {
     "set_empty": set(), "frozen": frozenset({1, 2}), "frozen_empty": frozenset(),
     "cyclic": cyclic, "cyclic_dict": cyclic_dict, "d_1000": {i: i * i for i in range(1000)},
     "plain": plain, "seen": seen, "slotted": slotted, "a_type": Plain, "a_module": math,
+    "a_function": Plain.method, "a_lambda": lambda: 0,
 }
 for k in range(0, 10, 2):
     del values["d_deleted"][k]

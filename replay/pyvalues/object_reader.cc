@@ -39,6 +39,7 @@ constexpr Builtin kBuiltins[] = {
     {"cell", ObjectKind::kCell, 0},
     {"module", ObjectKind::kModule, 0},
     {"member_descriptor", ObjectKind::kMemberDescriptor, 0},
+    {"function", ObjectKind::kFunction, 0},
     {"<dummy key> type", ObjectKind::kSetDummy, 0},
 };
 

@@ -35,7 +35,7 @@ inline constexpr int kMaxMroLength = 64;
 // ObjectKind is what an object's type says it is, for the types read natively.
 enum class ObjectKind {
   kOther, kNone, kBool, kInt, kFloat, kStr, kBytes, kTuple, kList, kDict, kSet, kFrozenSet,
-  kCell, kModule, kType, kMemberDescriptor, kSetDummy,
+  kCell, kModule, kType, kMemberDescriptor, kSetDummy, kFunction,
 };
 
 // TypeInfo is one type object, decoded once and cached by address.

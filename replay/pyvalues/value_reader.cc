@@ -232,6 +232,15 @@ void ValueReader::BuildOther(PyValue& v, const TypeInfo& type, Walk& walk, int d
                          : absl::StrCat("<module ", shown, " (built-in)>");
       return;
     }
+    case ObjectKind::kFunction: {  // func_repr: <function QUALNAME at 0x...>
+      uint64_t qualname = 0;
+      absl::StatusOr<std::string> text =
+          objects_.ReadU64(object + objects_.layout().function_qualname, &qualname)
+              ? objects_.ReadStrUtf8(qualname, kMaxTypeNameChars)
+              : absl::StatusOr<std::string>(absl::DataLossError("unreadable"));
+      v.repr = absl::StrCat("<function ", text.ok() ? *text : "?", " at ", Hex(object), ">");
+      return;
+    }
     case ObjectKind::kCell: {
       absl::StatusOr<uint64_t> ref = objects_.CellContents(object);
       if (!ref.ok()) {
