@@ -22,6 +22,7 @@ void BindMarks(pybind11::module_& m);
 void BindPositions(pybind11::module_& m);
 void BindPyFrames(pybind11::module_& m);
 void BindRrDialect(pybind11::module_& m);
+void BindValues(pybind11::module_& m);
 
 }  // namespace pyreplay
 

@@ -11,4 +11,5 @@ PYBIND11_MODULE(_pyreplay, m) {
   pyreplay::BindPositions(m);
   pyreplay::BindPyFrames(m);
   pyreplay::BindRrDialect(m);
+  pyreplay::BindValues(m);
 }

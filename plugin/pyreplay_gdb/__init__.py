@@ -43,6 +43,7 @@ def load():
     from . import core, events, marks  # noqa: F401  pyr goto/next/prev/follow/where/events, marks
     from . import stacks  # noqa: F401  pyr bt [--all]
     from . import stepping  # noqa: F401  pyr step/next-line/finish/rstep/rnext/rfinish
+    from . import values  # noqa: F401  pyr locals/print/up/down/frame
     core.register_all()
     from . import safety  # gdb's reverse-step family refuses at once in no-PMU mode
     safety.install()

@@ -160,13 +160,17 @@ def complete_words(text, word, choices):
 # --- The command table -------------------------------------------------------------------------
 
 COMMANDS = []  # (name, handler, completer)
+_RAW = set()  # handlers that get the argument text as typed (quotes kept), not an argv
 
 
-def command(name, completer=None):
+def command(name, completer=None, raw=False):
     """Registers `pyr NAME`; the handler's docstring is its help (summary, blank line, Usage:,
-    a paragraph per parameter). The handler gets the argv from gdb.string_to_argv."""
+    a paragraph per parameter). The handler gets the argv from gdb.string_to_argv, or with
+    raw=True the argument text itself (for `pyr print d["k"]`, whose quotes argv would drop)."""
     def register(handler):
         COMMANDS.append((name, handler, completer))
+        if raw:
+            _RAW.add(handler)
         return handler
     return register
 
@@ -180,7 +184,7 @@ class _PyrCommand(gdb.Command):
     def invoke(self, argument, from_tty):
         self.dont_repeat()
         try:
-            self._handler(gdb.string_to_argv(argument))
+            self._handler(argument if self._handler in _RAW else gdb.string_to_argv(argument))
         except gdb.GdbError:
             raise
         except (gdb.error, RuntimeError) as e:

@@ -48,6 +48,32 @@ _FIELDS = {
     "keys_kind": ("PyDictKeysObject", ("dk_kind",)),
     "keys_nentries": ("PyDictKeysObject", ("dk_nentries",)),
     "keys_indices": ("PyDictKeysObject", ("dk_indices",)),
+    # For values (values.py, replay/pyvalues/).
+    "frame_globals": ("_PyInterpreterFrame", ("f_globals",)),
+    "code_nlocalsplus": ("PyCodeObject", ("co_nlocalsplus",)),
+    "code_localsplusnames": ("PyCodeObject", ("co_localsplusnames",)),
+    "code_localspluskinds": ("PyCodeObject", ("co_localspluskinds",)),
+    "type_name": ("PyTypeObject", ("tp_name",)),
+    "type_basicsize": ("PyTypeObject", ("tp_basicsize",)),
+    "type_dict": ("PyTypeObject", ("tp_dict",)),
+    "type_dictoffset": ("PyTypeObject", ("tp_dictoffset",)),
+    "type_mro": ("PyTypeObject", ("tp_mro",)),
+    "heaptype_qualname": ("PyHeapTypeObject", ("ht_qualname",)),
+    "tuple_ob_item": ("PyTupleObject", ("ob_item",)),
+    "list_ob_item": ("PyListObject", ("ob_item",)),
+    "float_ob_fval": ("PyFloatObject", ("ob_fval",)),
+    "long_lv_tag": ("PyLongObject", ("ob_base", "ob_size")),  # 3.11 keeps the sign in ob_size
+    "long_ob_digit": ("PyLongObject", ("ob_digit",)),
+    "dict_ma_used": ("PyDictObject", ("ma_used",)),
+    "set_used": ("PySetObject", ("used",)),
+    "set_mask": ("PySetObject", ("mask",)),
+    "set_table": ("PySetObject", ("table",)),
+    "cell_ob_ref": ("PyCellObject", ("ob_ref",)),
+    "module_dict": ("PyModuleObject", ("md_dict",)),
+    "member_descr_member": ("PyMemberDescrObject", ("d_member",)),
+    "member_def_type": ("PyMemberDef", ("type",)),
+    "member_def_offset": ("PyMemberDef", ("offset",)),
+    "function_qualname": ("PyFunctionObject", ("func_qualname",)),
 }
 
 _INSTALL_HINT = ("install CPython's debug symbols: `sudo apt-get install python3.11-dbg` (pyreplay "
@@ -115,6 +141,10 @@ def layout_from_debug_info():
     out["unicode_ascii_bit"] = bits.get("ascii", 6)
     out["ascii_object_size"] = gdb.lookup_type("PyASCIIObject").sizeof
     out["compact_object_size"] = gdb.lookup_type("PyCompactUnicodeObject").sizeof
+    try:
+        out["py_version"] = int(gdb.parse_and_eval("Py_Version"))
+    except gdb.error:
+        pass  # the 3.11.2 default
     for key, symbol in (("unicode_type", "PyUnicode_Type"), ("bytes_type", "PyBytes_Type"),
                         ("code_type", "PyCode_Type")):
         try:

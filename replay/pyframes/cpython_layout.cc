@@ -50,6 +50,31 @@ constexpr LayoutField kLayoutFields[] = {
     {"keys_kind", &CPythonLayout::keys_kind},
     {"keys_nentries", &CPythonLayout::keys_nentries},
     {"keys_indices", &CPythonLayout::keys_indices},
+    {"frame_globals", &CPythonLayout::frame_globals},
+    {"code_nlocalsplus", &CPythonLayout::code_nlocalsplus},
+    {"code_localsplusnames", &CPythonLayout::code_localsplusnames},
+    {"code_localspluskinds", &CPythonLayout::code_localspluskinds},
+    {"type_name", &CPythonLayout::type_name},
+    {"type_basicsize", &CPythonLayout::type_basicsize},
+    {"type_dict", &CPythonLayout::type_dict},
+    {"type_dictoffset", &CPythonLayout::type_dictoffset},
+    {"type_mro", &CPythonLayout::type_mro},
+    {"heaptype_qualname", &CPythonLayout::heaptype_qualname},
+    {"tuple_ob_item", &CPythonLayout::tuple_ob_item},
+    {"list_ob_item", &CPythonLayout::list_ob_item},
+    {"float_ob_fval", &CPythonLayout::float_ob_fval},
+    {"long_lv_tag", &CPythonLayout::long_lv_tag},
+    {"long_ob_digit", &CPythonLayout::long_ob_digit},
+    {"dict_ma_used", &CPythonLayout::dict_ma_used},
+    {"set_used", &CPythonLayout::set_used},
+    {"set_mask", &CPythonLayout::set_mask},
+    {"set_table", &CPythonLayout::set_table},
+    {"cell_ob_ref", &CPythonLayout::cell_ob_ref},
+    {"module_dict", &CPythonLayout::module_dict},
+    {"member_descr_member", &CPythonLayout::member_descr_member},
+    {"member_def_type", &CPythonLayout::member_def_type},
+    {"member_def_offset", &CPythonLayout::member_def_offset},
+    {"function_qualname", &CPythonLayout::function_qualname},
 };
 
 }  // namespace
@@ -101,6 +126,8 @@ absl::Status SetLayoutField(CPythonLayout* layout, const std::string& name, uint
     layout->bytes_type = value;
   } else if (name == "code_type") {
     layout->code_type = value;
+  } else if (name == "py_version") {
+    layout->py_version = value;
   } else {
     for (const LayoutField& f : kLayoutFields) {
       if (name == f.name) {

@@ -75,6 +75,37 @@ struct CPythonLayout {
   uint64_t bytes_type = 0;
   uint64_t code_type = 0;
 
+  // Object offsets for reading values (replay/pyvalues/), named after _Py_DebugOffsets' fields
+  // where it has them, so a 3.13+ layout can fill them from there. Defaults: 3.11.2 as above.
+  uint32_t frame_globals = 8;          // _PyInterpreterFrame.f_globals
+  uint32_t code_nlocalsplus = 76;      // co_nlocalsplus
+  uint32_t code_localsplusnames = 96;  // co_localsplusnames (tuple of str)
+  uint32_t code_localspluskinds = 104; // co_localspluskinds (bytes, one kind per local)
+  uint32_t type_name = 24;             // tp_name (char*)
+  uint32_t type_basicsize = 32;        // tp_basicsize (3.13+: inline values follow it)
+  uint32_t type_dict = 264;            // tp_dict
+  uint32_t type_dictoffset = 288;      // tp_dictoffset
+  uint32_t type_mro = 344;             // tp_mro (tuple)
+  uint32_t heaptype_qualname = 864;    // ht_qualname
+  uint32_t tuple_ob_item = 24;
+  uint32_t list_ob_item = 24;          // PyObject** ob_item
+  uint32_t float_ob_fval = 16;
+  uint32_t long_lv_tag = 16;           // 3.12+ lv_tag; 3.11: ob_size (the sign is its sign)
+  uint32_t long_ob_digit = 24;
+  uint32_t dict_ma_used = 16;
+  uint32_t set_used = 24;
+  uint32_t set_mask = 32;
+  uint32_t set_table = 40;             // setentry* {key, hash}
+  uint32_t cell_ob_ref = 16;           // PyCellObject.ob_ref
+  uint32_t module_dict = 16;           // PyModuleObject.md_dict
+  uint32_t member_descr_member = 40;   // PyMemberDescrObject.d_member (PyMemberDef*)
+  uint32_t member_def_type = 8;        // PyMemberDef.type
+  uint32_t member_def_offset = 16;     // PyMemberDef.offset
+  uint32_t function_qualname = 40;     // PyFunctionObject.func_qualname
+  // Py_Version (PY_VERSION_HEX) of the interpreter: picks the per-version object formats
+  // (replay/pyvalues/object_formats.h). Not an offset.
+  uint64_t py_version = 0x030B02F0;
+
   // Validate rejects offsets that cannot be right (e.g. zero where a field cannot start at 0).
   absl::Status Validate() const;
 };
