@@ -22,7 +22,8 @@ count() {
   local f t
   while read -r f t; do
     failed=$((failed + f)) passed=$((passed + t - f))
-  done < <(sed -n 's/.*tests passed, \([0-9]*\) tests\{0,1\} failed out of \([0-9]*\).*/\1 \2/p' "$log")
+  done < <(sed -n 's/.*tests passed, \([0-9]*\) tests\{0,1\} failed out of \([0-9]*\).*/\1 \2/p' \
+             "$log")
 }
 
 t0=$SECONDS

@@ -15,8 +15,8 @@ if command -v ccache >/dev/null; then
   export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
 fi
 t0=$SECONDS
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >"$build.configure.log" 2>&1 \
-  || { cat "$build.configure.log"; say "configure failed"; exit 1; }
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" \
+  >"$build.configure.log" 2>&1 || { cat "$build.configure.log"; say "configure failed"; exit 1; }
 grep -h "gdb embeds" "$build.configure.log" | sed "s/^-- /test bed $suite: /"
 cmake --build "$build" -j"$(nproc)" >"$build.build.log" 2>&1 \
   || { tail -n 60 "$build.build.log"; say "build failed (log: $build.build.log)"; exit 1; }
