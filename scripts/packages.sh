@@ -12,16 +12,19 @@ set -euo pipefail
 # This machine's release. sid's os-release has no VERSION_CODENAME (or says trixie while it
 # freezes), so unstable is recognised by its PRETTY_NAME ("Debian GNU/Linux trixie/sid" or
 # ".../forky/sid") or by /etc/debian_version ending in "/sid".
+# (PYREPLAY_OS_RELEASE and PYREPLAY_DEBIAN_VERSION name other files, for the tests.)
 this_codename() {
+  local os_release=${PYREPLAY_OS_RELEASE:-/etc/os-release}
+  local debian_version=${PYREPLAY_DEBIAN_VERSION:-/etc/debian_version}
   local VERSION_CODENAME="" PRETTY_NAME="" ID=""
-  # shellcheck disable=SC1091
-  [ -r /etc/os-release ] && . /etc/os-release
-  if [[ "$PRETTY_NAME" == */sid* ]] || grep -qs '/sid$' /etc/debian_version; then
+  # shellcheck disable=SC1090
+  [ -r "$os_release" ] && . "$os_release"
+  if [[ "$PRETTY_NAME" == */sid* ]] || grep -qs '/sid$' "$debian_version"; then
     echo sid
   elif [ -n "$VERSION_CODENAME" ]; then
     echo "$VERSION_CODENAME"
   else
-    echo "packages.sh: cannot tell this machine's Debian release from /etc/os-release" >&2
+    echo "packages.sh: cannot tell this machine's Debian release from $os_release" >&2
     return 1
   fi
 }

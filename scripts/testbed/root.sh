@@ -126,7 +126,8 @@ install_packages() {
   say "$suite: installing $(echo "$list" | wc -l) packages"
   # shellcheck disable=SC2086
   in_root "$root" apt-get install -y -qq --no-install-recommends $list >"$root.install.log" 2>&1 \
-    || { tail -n 30 "$root.install.log" >&2; die "$suite: apt-get install failed (log: $root.install.log)"; }
+    || { tail -n 30 "$root.install.log" >&2
+         die "$suite: apt-get install failed (log: $root.install.log)"; }
   say "$suite: packages installed in $((SECONDS - t0)) s"
   echo "$stamp" >"$root/.pyreplay-root"
 }
@@ -179,7 +180,8 @@ ensure() {
     say "$suite: debootstrap --variant=minbase into $tmp"
     debootstrap --variant=minbase --cache-dir="$cache/debs/$suite" "$suite" "$tmp" "$mirror" \
       >"$tmp.debootstrap.log" 2>&1 \
-      || { tail -n 30 "$tmp.debootstrap.log" >&2; die "$suite: debootstrap failed (log: $tmp.debootstrap.log)"; }
+      || { tail -n 30 "$tmp.debootstrap.log" >&2
+           die "$suite: debootstrap failed (log: $tmp.debootstrap.log)"; }
     touch "$tmp/.pyreplay-debootstrapped"
     say "$suite: debootstrap done in $((SECONDS - t0)) s"
   fi

@@ -12,11 +12,13 @@ say() { echo "test bed $suite: $*"; }
 launcher=()
 if command -v ccache >/dev/null; then
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
-  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
+  # Paths relative to the tree and no working folder in the hash: a fresh clone elsewhere (CI)
+  # gets the hits of an earlier build (pyreplay's own DWARF then names that build's folder).
+  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=1
 fi
 t0=$SECONDS
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >"$build.configure.log" 2>&1 \
-  || { cat "$build.configure.log"; say "configure failed"; exit 1; }
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" \
+  >"$build.configure.log" 2>&1 || { cat "$build.configure.log"; say "configure failed"; exit 1; }
 grep -h "gdb embeds" "$build.configure.log" | sed "s/^-- /test bed $suite: /"
 cmake --build "$build" -j"$(nproc)" >"$build.build.log" 2>&1 \
   || { tail -n 60 "$build.build.log"; say "build failed (log: $build.build.log)"; exit 1; }
