@@ -52,9 +52,19 @@ def _select(index):
     _selected["index"], _selected["at"] = index, _position()
 
 
+_layouts = {}  # program -> the layout dict (reading it from the debug info costs ~0.1 s)
+
+
 def _inspector():
+    """A fresh ValueInspector: its type cache must not outlive a stop (memory changes)."""
     lib = core.core()
-    return core.call(lib.ValueInspector, stacks.layout(), stacks._read_memory)
+    try:
+        program = gdb.current_progspace().filename
+    except (gdb.error, RuntimeError):
+        program = None
+    if program not in _layouts:
+        _layouts[program] = stacks.layout()
+    return core.call(lib.ValueInspector, _layouts[program], stacks._read_memory)
 
 
 def _call(name, fn, *args):
