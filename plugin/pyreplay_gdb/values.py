@@ -189,7 +189,9 @@ shows <unbound>."""
     frame = _readable_frame("locals", frames, index)
     slots = _call("locals", _inspector().locals, frame["address"], 20)
     lines = ["Locals of #%d %s:" % (index, frame["text"])]
-    if not slots:
+    if not slots and frame["name"] == "<module>":
+        lines.append("  (none: module-level names are globals; `pyr print NAME` reads them)")
+    elif not slots:
         lines.append("  (none)")
     for s in slots:
         note = "" if s["kind"] == "local" else "  (%s variable)" % s["kind"]
