@@ -99,7 +99,7 @@ TEST_F(ValueReaderTest, OtherObjectsAndTheirManagedDict) {
 // 3.13+: attributes as inline values after tp_basicsize, named by the type's cached keys, in
 // the order stored after values[capacity]; an int's sign in lv_tag.
 TEST_F(ValueReaderTest, InlineValuesAndLvTagOf313) {
-  heap.layout.py_version = 0x030D01F0;
+  heap.layout.python_version = 0x030D01F0;
   uint64_t cls = heap.Type("Point", kTpFlagHeapType | kTpFlagManagedDict | kTpFlagInlineValues);
   heap.Put64(cls + heap.layout.type_basicsize, 16);
   uint64_t x = heap.Str("x"), y = heap.Str("y");

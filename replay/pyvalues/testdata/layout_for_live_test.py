@@ -45,5 +45,5 @@ bits = {f.name: f.bitpos for f in state.strip_typedefs().fields()}
 out["unicode_kind_shift"] = bits["kind"]; out["unicode_compact_bit"] = bits["compact"]; out["unicode_ascii_bit"] = bits["ascii"]
 out["ascii_object_size"] = gdb.lookup_type("PyASCIIObject").sizeof
 out["compact_object_size"] = gdb.lookup_type("PyCompactUnicodeObject").sizeof
-out["py_version"] = int(gdb.parse_and_eval("Py_Version"))
+out["python_version"] = int(gdb.parse_and_eval("Py_Version"))
 print("LAYOUT " + json.dumps(out))
