@@ -7,6 +7,8 @@
 // ({"field": offset}, e.g. read from its debug info):
 //   PYREPLAY_LIVE_ROOT=/root/.cache/pyreplay/roots/trixie PYREPLAY_LIVE_PYTHON=/usr/bin/python3.13
 //   PYREPLAY_LIVE_LAYOUT=layout-3.13.json pyreplay_unit_tests --gtest_filter='LiveValues*'
+// (testdata/layout_for_live_test.py prints that JSON), or PYREPLAY_LIVE_LAYOUT=debug-offsets to
+// take the layout from the interpreter file's _Py_DebugOffsets (3.13+), as a replay does.
 #include <fstream>
 
 #include <signal.h>
@@ -22,6 +24,7 @@
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "replay/pyframes/debug_offsets.h"
 #include "replay/pyvalues/proc_memory_reader.h"
 #include "replay/pyvalues/value_reader.h"
 
@@ -90,7 +93,11 @@ class LiveValuesTest : public ::testing::Test {
     const char* python = Env("PYREPLAY_LIVE_PYTHON") ? Env("PYREPLAY_LIVE_PYTHON") : kPython;
     std::string on_disk = root ? std::string(root) + python : python;
     if (access(on_disk.c_str(), X_OK) != 0) GTEST_SKIP() << on_disk << " is not installed";
-    if (const char* path = Env("PYREPLAY_LIVE_LAYOUT")) {
+    if (const char* path = Env("PYREPLAY_LIVE_LAYOUT"); path && std::string(path) == "debug-offsets") {
+      absl::StatusOr<RuntimeLayout> from_file = LayoutFromDebugOffsets(on_disk);
+      ASSERT_TRUE(from_file.ok()) << from_file.status();
+      layout_ = from_file->layout;
+    } else if (path) {
       std::ifstream in(path);
       nlohmann::json doc = nlohmann::json::parse(in);
       for (auto& [key, value] : doc.items()) {
