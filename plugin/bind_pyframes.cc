@@ -1,4 +1,4 @@
-// bind_pyframes.cc: the CPython 3.11 frame decoder (replay/pyframes/) for Python.
+// bind_pyframes.cc: the CPython frame decoder (replay/pyframes/, 3.11 to 3.15) for Python.
 //
 //   decoder = _pyreplay.FrameDecoder(layout_dict, read)   # read(addr, size) -> bytes | None
 //   info = decoder.thread(interp_addr, tid)               # {"frames": [...], "name": ...}
@@ -21,6 +21,7 @@
 #include "replay/index/event_index.h"
 #include "replay/pyframes/cpython_layout.h"
 #include "replay/pyframes/frame_decoder.h"
+#include "replay/pyframes/interpreter_layout.h"
 #include "replay/stepping/line_events.h"
 
 namespace py = pybind11;
@@ -173,7 +174,7 @@ class Decoder {
 
 void BindPyFrames(py::module_& m) {
   py::class_<Decoder>(m, "FrameDecoder",
-                      "CPython 3.11 Python stacks from process memory. FrameDecoder(layout, read): "
+                      "CPython Python stacks from process memory. FrameDecoder(layout, read): "
                       "layout maps field names to byte offsets (from the debug info); "
                       "read(address, size) returns bytes, or None when unreadable.")
       .def(py::init<const py::dict&, py::object>(), py::arg("layout"), py::arg("read"))
@@ -187,7 +188,7 @@ void BindPyFrames(py::module_& m) {
       .def("step_state", &Decoder::StepState, py::arg("frame"), py::arg("prev_code"),
            py::arg("prev_lasti"),
            "One frame for the stepper: {address, code, previous, lasti, line, file, function, "
-           "event}; event: this instruction starts a line event (CPython 3.11's rule), "
+           "event}; event: this instruction starts a line event (CPython's settrace rule), "
            "given the frame's previous code and lasti. None when unreadable.")
       .def("set_deopt", &Decoder::SetDeopt, py::arg("table"))
       .def("read_string", &Decoder::ReadString, py::arg("object"))
@@ -238,6 +239,35 @@ void BindPyFrames(py::module_& m) {
     if (!s.ok()) RaiseStatus(s);
   }, py::arg("executable"), py::arg("answer"),
   "Caches a layout (the JSON text {layout, interpreters_head}) for this interpreter's build.");
+  m.def("python_version", [](const std::string& path) -> py::object {
+    absl::StatusOr<uint32_t> v = ReadPythonVersion(path);
+    if (!v.ok()) return py::none();
+    return py::int_(*v);
+  }, py::arg("path"),
+  "PY_VERSION_HEX from the `Py_Version` symbol of an ELF file (the executable or libpython), "
+  "or None when it defines none.");
+  m.def("file_layout", [](const std::string& path) -> py::dict {
+    // The layout from the file alone: _Py_DebugOffsets (3.13+) or the known 3.11 table.
+    absl::StatusOr<RuntimeLayout> rt = LayoutWithoutDebugInfo(path);
+    if (!rt.ok()) RaiseStatus(rt.status());
+    py::dict layout;
+    for (const std::string& name : LayoutOffsetNames()) {
+      layout[py::str(name)] = LayoutField(rt->layout, name);
+    }
+    layout["unicode_type"] = rt->layout.unicode_type;
+    layout["bytes_type"] = rt->layout.bytes_type;
+    layout["code_type"] = rt->layout.code_type;
+    py::dict out;
+    out["layout"] = layout;
+    out["interpreters_head"] = rt->interpreters_head;
+    out["runtime"] = rt->runtime;
+    out["version"] = rt->layout.python_version;
+    out["source"] = MinorVersion(rt->layout.python_version) >= 13 ? "_Py_DebugOffsets"
+                                                                   : "3.11 table";
+    return out;
+  }, py::arg("path"),
+  "{layout, interpreters_head, runtime, version, source} for the interpreter file at path, "
+  "from the file alone (link-time addresses). Error FAILED_PRECONDITION when it cannot tell.");
   py::list fields;
   for (const std::string& name : LayoutOffsetNames()) fields.append(name);
   m.attr("FRAME_LAYOUT_FIELDS") = fields;

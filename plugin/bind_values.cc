@@ -114,7 +114,7 @@ class Inspector {
                                             .instance_dict = instance_dict}));
   }
 
-  uint64_t reads() const { return const_cast<Inspector*>(this)->values_.objects().reads(); }
+  uint64_t reads() { return values_.objects().reads(); }
 
  private:
   static CPythonLayout Layout(const py::dict& d) {

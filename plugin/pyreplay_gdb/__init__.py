@@ -4,9 +4,7 @@ import os
 
 import gdb
 
-_PYTHON_GDB_SCRIPTS = (
-    "/usr/share/gdb/auto-load/usr/bin/python3.11-gdb.py",
-)
+_AUTO_LOAD = "/usr/share/gdb/auto-load"
 
 
 class PyrPrefix(gdb.Command):
@@ -20,18 +18,42 @@ Type `help pyr SUBCOMMAND` for each command's help."""
         super().__init__("pyr", gdb.COMMAND_USER, gdb.COMPLETE_COMMAND, prefix=True)
 
 
-def _load_python_gdb():
-    """Sources python-gdb.py once, so py-bt works in a replay."""
+def _python_gdb_scripts():
+    """CPython's python-gdb.py for the recorded interpreter, where Debian puts it: beside the
+    executable's or libpython's path under gdb's auto-load folder, named for the version its
+    Py_Version says (python3.13-gdb.py, libpython3.13.so.1.0-gdb.py)."""
+    from . import stacks
     try:
-        gdb.parameter("print pretty")  # cheap probe that gdb is alive
+        version = stacks.python_version()
+    except Exception:  # no core module, no program yet: fall back to the file names
+        version = None
+    names = []
+    for path in stacks._runtime_files():
+        names.append(_AUTO_LOAD + os.path.realpath(path) + "-gdb.py")
+        names.append(_AUTO_LOAD + path + "-gdb.py")
+    if version is not None:
+        minor = "%d.%d" % (version >> 24, (version >> 16) & 0xff)
+        names.append("%s/usr/bin/python%s-gdb.py" % (_AUTO_LOAD, minor))
+    return names
+
+
+def _load_python_gdb():
+    """Sources python-gdb.py once, so py-bt works in a replay. When there is none for this
+    interpreter (no -dbg package, a stripped or self-built one), says so once: `pyr bt` does not
+    need it."""
+    try:
         gdb.execute("py-bt --help", to_string=True)
         return  # already defined
     except gdb.error:
         pass
-    for script in _PYTHON_GDB_SCRIPTS:
+    scripts = _python_gdb_scripts()
+    for script in scripts:
         if os.path.exists(script):
             gdb.execute("source " + script, to_string=True)
             return
+    if scripts:
+        gdb.write("pyr: no python-gdb.py for this interpreter, so py-bt is unavailable; "
+                  "pyr bt works without it\n")
 
 
 def load():

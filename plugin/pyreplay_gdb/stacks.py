@@ -1,8 +1,10 @@
-"""`pyr bt` and `pyr bt --all`: Python stacks from CPython 3.11's own frames, decoded in C++.
+"""`pyr bt` and `pyr bt --all`: Python stacks from CPython's own frames, decoded in C++.
 
-The decoder (`_pyreplay.FrameDecoder`) walks PyThreadState -> cframe -> current_frame ->
-previous. Field offsets come from the interpreter's debug info (gdb types), once per session;
-memory is read a whole struct at a time through `read_memory`. It does not need python-gdb.py.
+The decoder (`_pyreplay.FrameDecoder`) walks from the thread state's current frame along
+`previous`, the way the recorded version links them (replay/pyframes/frame_model.h). The version
+is the interpreter file's `Py_Version`. Field offsets: 3.13+ from the file's `_Py_DebugOffsets`
+(no debug symbols needed); 3.11 from the debug info (gdb types), else the known 3.11 table.
+Memory is read a whole struct at a time through `read_memory`. It does not need python-gdb.py.
 """
 
 import json
@@ -54,7 +56,6 @@ _FIELDS = {
     "code_localsplusnames": ("PyCodeObject", ("co_localsplusnames",)),
     "code_localspluskinds": ("PyCodeObject", ("co_localspluskinds",)),
     "type_name": ("PyTypeObject", ("tp_name",)),
-    "type_basicsize": ("PyTypeObject", ("tp_basicsize",)),
     "type_dict": ("PyTypeObject", ("tp_dict",)),
     "type_dictoffset": ("PyTypeObject", ("tp_dictoffset",)),
     "type_mro": ("PyTypeObject", ("tp_mro",)),
@@ -76,10 +77,10 @@ _FIELDS = {
     "function_qualname": ("PyFunctionObject", ("func_qualname",)),
 }
 
-_INSTALL_HINT = ("install CPython's debug symbols: `sudo apt-get install python3.11-dbg` (pyreplay "
-                 "supports Debian's /usr/bin/python3.11)")
+_INSTALL_HINT = ("install CPython's debug symbols (`sudo apt-get install python3.11-dbg` for "
+                 "Debian's python3.11)")
 
-_session = {"decoder": None, "head_addr": None, "objfile": None}
+_session = {"decoder": None, "head_addr": None, "objfile": None, "layout": None}
 _cached_layouts = {}  # executable -> {"layout", "interpreters_head"} or None
 _source_cache = {}
 
@@ -92,14 +93,14 @@ def _lookup_type(name):
 
 
 def _check_version():
-    """Raises a clear error unless the inferior is CPython 3.11 with debug symbols."""
+    """Raises a clear error unless the debug info describes a CPython 3.11 frame."""
     try:
         version = int(gdb.parse_and_eval("Py_Version"))
     except gdb.error:
         version = None
     if version is not None and (version >> 16) != 0x030B:
-        raise PyrError("pyr bt: this process runs Python %d.%d; pyr bt decodes CPython 3.11 frames "
-                       "only (record with /usr/bin/python3.11); py-bt may still work"
+        raise PyrError("pyr bt: this process runs Python %d.%d, whose layout is read from "
+                       "_Py_DebugOffsets (3.13+) or not at all (3.12 without debug info)"
                        % (version >> 24, (version >> 16) & 0xff))
     if _lookup_type("_PyInterpreterFrame") is None:
         try:
@@ -112,6 +113,7 @@ def _check_version():
                            "not CPython, or its symbols are missing; " + _INSTALL_HINT)
         raise PyrError("pyr bt: CPython's debug info has no type _PyInterpreterFrame, so frames "
                        "cannot be decoded; " + _INSTALL_HINT)
+    return version
 
 
 def _offset(type_name, path):
@@ -131,9 +133,14 @@ def _offset(type_name, path):
 
 
 def layout_from_debug_info():
-    """The decoder's layout dict, read from CPython's debug info (gdb types)."""
-    _check_version()
+    """The decoder's layout dict, read from CPython 3.11's debug info (gdb types)."""
+    version = _check_version()
     out = {key: _offset(t, path) for key, (t, path) in _FIELDS.items()}
+    out["cframe_previous"] = _offset("_PyCFrame", ("previous",))
+    out["code_exceptiontable"] = _offset("PyCodeObject", ("co_exceptiontable",))
+    out["type_basicsize"] = _offset("PyTypeObject", ("tp_basicsize",))
+    if version is not None:
+        out["python_version"] = version
     state = {f.name: f for f in gdb.lookup_type("PyASCIIObject").fields()}["state"].type
     bits = {f.name: f.bitpos for f in state.strip_typedefs().fields()}
     out["unicode_kind_shift"] = bits.get("kind", 2)
@@ -141,10 +148,6 @@ def layout_from_debug_info():
     out["unicode_ascii_bit"] = bits.get("ascii", 6)
     out["ascii_object_size"] = gdb.lookup_type("PyASCIIObject").sizeof
     out["compact_object_size"] = gdb.lookup_type("PyCompactUnicodeObject").sizeof
-    try:
-        out["py_version"] = int(gdb.parse_and_eval("Py_Version"))
-    except gdb.error:
-        pass  # the 3.11.2 default
     for key, symbol in (("unicode_type", "PyUnicode_Type"), ("bytes_type", "PyBytes_Type"),
                         ("code_type", "PyCode_Type")):
         try:
@@ -179,21 +182,107 @@ def _cached_layout():
     return _cached_layouts[exe]
 
 
+def _runtime_files():
+    """Files that may hold the runtime: loaded libpython3.X.so objfiles, then the executable."""
+    names = []
+    try:
+        for objfile in gdb.objfiles():
+            base = os.path.basename(objfile.filename or "")
+            if base.startswith("libpython3.") and ".so" in base:
+                names.append(objfile.filename)
+    except (gdb.error, RuntimeError):
+        pass
+    exe = _executable()
+    if exe:
+        names.append(exe)
+    return names
+
+
+def _symbol_address(name):
+    try:
+        return int(gdb.parse_and_eval("(unsigned long)&" + name))
+    except gdb.error:
+        return None
+
+
+def _file_layout():
+    """{"layout", "interpreters_head", "version", "source"} from the interpreter file alone
+    (3.13+: _Py_DebugOffsets; 3.11: the known table), addresses as loaded; or None."""
+    lib = core.core()
+    for path in _runtime_files():
+        if path in _file_layouts:
+            if _file_layouts[path] is not None:
+                return _file_layouts[path]
+            continue
+        info = None
+        if lib.python_version(path) is not None:
+            try:
+                info = dict(lib.file_layout(path))
+            except lib.Error:
+                info = None
+        if info is not None:
+            # A position-independent file is loaded elsewhere than linked: gdb knows where.
+            loaded = _symbol_address("_PyRuntime")
+            bias = loaded - info["runtime"] if loaded else 0
+            info["layout"] = dict(info["layout"])
+            for key in ("unicode_type", "bytes_type", "code_type"):
+                if info["layout"].get(key):
+                    info["layout"][key] += bias
+            info["interpreters_head"] += bias
+        _file_layouts[path] = info
+        if info is not None:
+            return info
+    return None
+
+
+_file_layouts = {}  # interpreter file -> _file_layout() answer or None
+
+
+def python_version():
+    """PY_VERSION_HEX of the recorded interpreter (from its file's Py_Version), or None."""
+    info = _file_layout()
+    return info["version"] if info else None
+
+
 def layout():
-    """The decoder's layout dict: cached for this build, else from the debug info (then cached)."""
+    """The decoder's layout dict: 3.13+ from _Py_DebugOffsets; 3.11 cached for this build, else
+    from the debug info (then cached), else the known 3.11 table."""
+    return _layout_and_head()[0]
+
+
+def _layout_and_head():
+    info = _file_layout()
+    if info is not None and (info["version"] >> 16) & 0xff >= 13:
+        return dict(info["layout"]), info["interpreters_head"]
     cached = _cached_layout()
     if cached is not None:
-        return dict(cached["layout"])
-    out = layout_from_debug_info()
+        return dict(cached["layout"]), cached["interpreters_head"]
+    try:
+        out = layout_from_debug_info()
+        head = int(gdb.parse_and_eval("(unsigned long)&_PyRuntime.interpreters.head"))
+    except (PyrError, gdb.error):
+        if info is None:
+            raise
+        _note_no_debug_info(info)
+        return dict(info["layout"]), info["interpreters_head"]
     exe = _executable()
     try:
-        head = int(gdb.parse_and_eval("(unsigned long)&_PyRuntime.interpreters.head"))
         doc = {"layout": out, "interpreters_head": head}
         core.core().cache_python_layout(exe, json.dumps(doc))
         _cached_layouts[exe] = doc
     except Exception:  # a cache that cannot be written only costs the next session the load
         pass
-    return out
+    return out, head
+
+
+_noted = set()
+
+
+def _note_no_debug_info(info):
+    if "table" not in _noted:
+        _noted.add("table")
+        gdb.write("pyr: no CPython debug info for this interpreter; using pyreplay's table of "
+                  "CPython 3.11 offsets\n")
 
 
 def _read_memory(address, size):
@@ -211,11 +300,10 @@ def decoder():
         progspace = None
     if _session["decoder"] is None or _session["objfile"] != progspace:
         lib = core.core()
-        lay = layout()
+        lay, head = _layout_and_head()
         _session["decoder"] = core.call(lib.FrameDecoder, lay, _read_memory)
-        cached = _cached_layout()
-        _session["head_addr"] = cached["interpreters_head"] if cached else int(gdb.parse_and_eval(
-            "(unsigned long)&_PyRuntime.interpreters.head"))
+        _session["head_addr"] = head
+        _session["layout"] = lay
         _session["objfile"] = progspace
     return _session["decoder"]
 
@@ -363,8 +451,9 @@ def _cmd_bt(argv):
 Usage: pyr bt [--all]
 
 Each frame prints as `file:line in qualname`, innermost first, with its source line. The stacks
-are read from CPython 3.11's own frames (no python-gdb.py needed), with field offsets from
-python3.11-dbg's debug info.
+are read from CPython's own frames (no python-gdb.py needed): 3.13 and later with the offsets
+the interpreter publishes (_Py_DebugOffsets), so no debug symbols are needed; 3.11 with offsets
+from its debug info, else pyreplay's 3.11 table.
 
 --all: every Python thread of the interpreter, each with its native tid and its Python name
 (threading.Thread.name)."""

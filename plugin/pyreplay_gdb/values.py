@@ -41,20 +41,35 @@ def _frames(name):
     return t["frames"], tid
 
 
+def _where(frames):
+    """Where a selection was made: the replay position (rr's when, tid, pc) and the stack."""
+    return _position(), tuple((f["address"], f["lasti"]) for f in frames)
+
+
 def _selected_index(frames):
     """The selected frame number, 0 again once the replay moved (or the thread changed)."""
-    if _selected["at"] is None or _selected["at"] != _position():
+    if _selected["at"] is None or _selected["at"] != _where(frames):
         _selected["index"], _selected["at"] = 0, None
     return min(_selected["index"], len(frames) - 1)
 
 
-def _select(index):
-    _selected["index"], _selected["at"] = index, _position()
+def _select(index, frames):
+    _selected["index"], _selected["at"] = index, _where(frames)
+
+
+_layouts = {}  # program -> the layout dict (reading it from the debug info costs ~0.1 s)
 
 
 def _inspector():
+    """A fresh ValueInspector: its type cache must not outlive a stop (memory changes)."""
     lib = core.core()
-    return core.call(lib.ValueInspector, stacks.layout(), stacks._read_memory)
+    try:
+        program = gdb.current_progspace().filename
+    except (gdb.error, RuntimeError):
+        program = None
+    if program not in _layouts:
+        _layouts[program] = stacks.layout()
+    return core.call(lib.ValueInspector, _layouts[program], stacks._read_memory)
 
 
 def _call(name, fn, *args):
@@ -107,7 +122,7 @@ the selected frame. The selection resets to #0 when the replay moves."""
     if index + n > last:
         raise PyrError("pyr up: #%d is the outermost Python frame of thread %d; cannot go up %d "
                        "from #%d" % (last, tid, n, index))
-    _select(index + n)
+    _select(index + n, frames)
     gdb.write(_frame_line(index + n, frames[index + n]) + "\n")
 
 
@@ -124,7 +139,7 @@ Frames are numbered as `pyr bt` prints them, innermost #0."""
     if index - n < 0:
         raise PyrError("pyr down: #0 is the innermost Python frame of thread %d; cannot go down "
                        "%d from #%d" % (tid, n, index))
-    _select(index - n)
+    _select(index - n, frames)
     gdb.write(_frame_line(index - n, frames[index - n]) + "\n")
 
 
@@ -148,7 +163,7 @@ N: a frame number as `pyr bt` prints it (innermost #0)."""
         if not 0 <= index < len(frames):
             raise PyrError("pyr frame: thread %d has Python frames #0 to #%d; there is no #%d"
                            % (tid, len(frames) - 1, index))
-        _select(index)
+        _select(index, frames)
     gdb.write(_frame_line(index, frames[index]) + "\n")
 
 
@@ -174,7 +189,9 @@ shows <unbound>."""
     frame = _readable_frame("locals", frames, index)
     slots = _call("locals", _inspector().locals, frame["address"], 20)
     lines = ["Locals of #%d %s:" % (index, frame["text"])]
-    if not slots:
+    if not slots and frame["name"] == "<module>":
+        lines.append("  (none: module-level names are globals; `pyr print NAME` reads them)")
+    elif not slots:
         lines.append("  (none)")
     for s in slots:
         note = "" if s["kind"] == "local" else "  (%s variable)" % s["kind"]

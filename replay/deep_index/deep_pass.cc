@@ -36,6 +36,7 @@ struct Program {
   uint64_t exec_event = 0;
   int32_t pid = 0;
   std::string binary;     // readable now (the trace's copy when rr made one)
+  std::string mapped_path;  // as the program mapped it
   uint64_t load_bias = 0; // non-zero only for a position-independent executable
   uint64_t entry = 0;     // its entry point in memory: libc is loaded by then
 };
@@ -47,6 +48,7 @@ absl::StatusOr<Program> FindProgram(const EventIndex& index, const std::vector<M
     program.exec_event = e.event;
     program.pid = e.pid != 0 ? e.pid : e.tid;
     program.binary = e.detail;
+    program.mapped_path = e.detail;
     uint64_t base = 0;
     for (const MappedFile& m : maps) {
       if (m.when >= e.event && m.file_offset == 0 && m.mapped_path == e.detail) {
@@ -186,12 +188,27 @@ absl::StatusOr<DeepPassResult> RunDeepPass(const std::string& trace_dir, const E
                                            const DeepPassOptions& options) {
   ASSIGN_OR_RETURN(std::vector<MappedFile> maps, ReadMappedFiles(trace_dir));
   ASSIGN_OR_RETURN(Program program, FindProgram(index, maps));
-  ASSIGN_OR_RETURN(PythonLayout python, LoadPythonLayout(program.binary, trace_dir));
-  if (program.load_bias != 0) {
-    python.interpreters_head += program.load_bias;
+  ASSIGN_OR_RETURN(PythonLayout python,
+                   LoadPythonLayout(program.binary, trace_dir, program.mapped_path));
+  // The runtime's file (the executable or libpython) is where the process loaded it.
+  uint64_t bias = 0;
+  if (python.position_independent) {
+    bias = program.load_bias;
+    if (python.runtime_file != program.mapped_path) {
+      for (const MappedFile& m : maps) {
+        if (m.when >= program.exec_event && m.file_offset == 0 &&
+            m.mapped_path == python.runtime_file) {
+          bias = m.base;
+          break;
+        }
+      }
+    }
+  }
+  if (bias != 0) {
+    python.interpreters_head += bias;
     for (uint64_t* type : {&python.layout.unicode_type, &python.layout.bytes_type,
                            &python.layout.code_type}) {
-      if (*type != 0) *type += program.load_bias;
+      if (*type != 0) *type += bias;
     }
   }
   ASSIGN_OR_RETURN(Breakpoints plan, PlanBreakpoints(index, program, maps));

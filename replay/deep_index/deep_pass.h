@@ -5,7 +5,8 @@
 // from libc's symbol table and rr's `mmaps` stream; at each stop, rr's `when`, the stopped thread
 // and its Python stack read by the C++ frame decoder, and the Python names of all threads; at
 // bind and connect, the sockaddr argument too (rsi, rdx at the function's entry).
-// gdb is needed only once per Python build, to learn CPython's layout (python_layout.h). Without
+// gdb is needed at most once per CPython 3.11 build, to learn its layout (python_layout.h); 3.13+
+// carry it (_Py_DebugOffsets). Without
 // gdb's start-up and symbol loading, the pass costs little more than the replay itself.
 #ifndef PYREPLAY_REPLAY_DEEP_INDEX_DEEP_PASS_H_
 #define PYREPLAY_REPLAY_DEEP_INDEX_DEEP_PASS_H_
@@ -41,8 +42,8 @@ struct DeepPassResult {
 std::vector<std::pair<std::string, EventKind>> BreakFunctions();
 
 // RunDeepPass replays `trace_dir` once and collects a stop for every call of a break function.
-// FailedPrecondition when the program is not CPython 3.11 with debug symbols (naming the package
-// to install) or its libc cannot be found; Cancelled when `cancel` became true.
+// FailedPrecondition when the program is no CPython pyreplay reads (3.11, 3.13+) or its libc
+// cannot be found; Cancelled when `cancel` became true.
 absl::StatusOr<DeepPassResult> RunDeepPass(const std::string& trace_dir, const EventIndex& index,
                                            const DeepPassOptions& options);
 

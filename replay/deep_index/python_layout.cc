@@ -12,10 +12,12 @@
 #include "nlohmann/json.hpp"
 #include "replay/common/atomic_file.h"
 #include "replay/common/elf_build_id.h"
+#include "replay/common/elf_symbols.h"
 #include "replay/common/install_layout.h"
 #include "replay/common/status_macros.h"
 #include "replay/common/subprocess.h"
 #include "replay/pack/debug_bundle.h"
+#include "replay/pyframes/interpreter_layout.h"
 #include "replay/trace/mapped_files.h"
 
 namespace pyreplay {
@@ -25,7 +27,6 @@ namespace {
 // Bump when the layout dict gains fields, so old cache files are not used.
 constexpr int kCacheVersion = 1;
 constexpr char kErrorPrefix[] = "pyreplay-layout: error: ";
-constexpr char kSupportedPython[] = "3.11";
 
 std::string CacheDir() {
   if (const char* xdg = getenv("XDG_CACHE_HOME"); xdg != nullptr && xdg[0] == '/') {
@@ -86,39 +87,22 @@ absl::StatusOr<std::string> AskGdb(const std::string& executable, const std::str
                                           " (exit ", status.ShellCode(), "): ", output));
 }
 
-// VersionAfter is "3.12" when `name` goes on with "3.12" after `prefix` ("libpython3.12d.so.1.0",
-// "python3.12"), else "".
-std::string VersionAfter(absl::string_view name, absl::string_view prefix) {
-  if (!absl::ConsumePrefix(&name, prefix)) return "";
-  size_t dot = name.find('.');
-  if (dot == 0 || dot == absl::string_view::npos) return "";
-  size_t end = dot + 1;
-  while (end < name.size() && absl::ascii_isdigit(name[end])) ++end;
-  absl::string_view major = name.substr(0, dot);
-  absl::string_view minor = name.substr(dot + 1, end - dot - 1);
-  for (char c : major) {
-    if (!absl::ascii_isdigit(c)) return "";
-  }
-  return minor.empty() ? "" : absl::StrCat(major, ".", minor);
-}
-
-// RecordedPythonVersion is the CPython version the trace's program runs, as far as its files
-// tell without gdb: the executable's name (python3.X; the trace's copy keeps it as a suffix),
-// else the libpython3.X.so that a shared-library build maps (its _PyRuntime and Py_Version live
-// there, out of reach of gdb on the executable alone). "" when neither says.
-std::string RecordedPythonVersion(const std::string& executable, const std::string& trace_dir) {
-  std::string name = fs::path(executable).filename().string();
-  if (size_t at = name.rfind("python"); at != std::string::npos) {
-    std::string version = VersionAfter(absl::string_view(name).substr(at), "python");
-    if (!version.empty()) return version;
-  }
+// RuntimeFile is the file that holds the recorded interpreter's runtime and Py_Version: the
+// executable, else the first libpython3.X.so the program mapped. {readable, mapped} paths.
+std::pair<std::string, std::string> RuntimeFile(const std::string& executable,
+                                                const std::string& mapped_executable,
+                                                const std::string& trace_dir) {
+  if (ReadPythonVersion(executable).ok()) return {executable, mapped_executable};
   if (absl::StatusOr<std::vector<MappedFile>> maps = ReadMappedFiles(trace_dir); maps.ok()) {
     for (const MappedFile& m : *maps) {
-      std::string version = VersionAfter(fs::path(m.mapped_path).filename().string(), "libpython");
-      if (!version.empty()) return version;
+      std::string name = fs::path(m.mapped_path).filename().string();
+      if (m.file_offset == 0 && absl::StartsWith(name, "libpython3.") &&
+          ReadPythonVersion(m.readable_path).ok()) {
+        return {m.readable_path, m.mapped_path};
+      }
     }
   }
-  return "";
+  return {executable, mapped_executable};
 }
 
 std::string LayoutCachePath(const std::string& build_id) {
@@ -156,30 +140,64 @@ absl::Status CacheLayoutDocument(const std::string& executable, const std::strin
 }
 
 absl::StatusOr<PythonLayout> LoadPythonLayout(const std::string& executable,
-                                              const std::string& trace_dir) {
-  if (absl::StatusOr<std::string> text = ReadCachedLayoutDocument(executable); text.ok()) {
-    ASSIGN_OR_RETURN(PythonLayout cached, ParseLayout(*text, executable));
-    cached.from_cache = true;
-    return cached;
-  }
-  // Another CPython gets its own message, not gdb's missing symbols (in a shared-library build
-  // they are in libpython, which gdb does not load without a process).
-  if (std::string version = RecordedPythonVersion(executable, trace_dir);
-      !version.empty() && version != kSupportedPython) {
+                                              const std::string& trace_dir,
+                                              const std::string& mapped_executable) {
+  const auto [file, mapped] = RuntimeFile(executable, mapped_executable, trace_dir);
+  absl::StatusOr<uint32_t> version = ReadPythonVersion(file);
+  if (!version.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "this trace runs Python ", version, "; the deep index supports CPython ",
-        kSupportedPython, " only (record with /usr/bin/python", kSupportedPython, ")"));
+        "the recorded program (", executable, ") defines no Py_Version, nor does a libpython "
+        "it maps: it is not CPython 3.11 or later"));
   }
-  ASSIGN_OR_RETURN(std::string answer, AskGdb(executable, trace_dir));
-  nlohmann::json doc = nlohmann::json::parse(answer, nullptr, /*allow_exceptions=*/false);
+  absl::StatusOr<ElfSymbols> elf = ReadDynamicSymbols(file, {});
+  const bool pie = elf.ok() && elf->position_independent;
+  if (MinorVersion(*version) >= 13) {
+    ASSIGN_OR_RETURN(RuntimeLayout rt, LayoutFromDebugOffsets(file));
+    PythonLayout out;
+    out.layout = rt.layout;
+    out.interpreters_head = rt.interpreters_head;
+    out.runtime_file = mapped;
+    out.position_independent = pie;
+    out.source = "_Py_DebugOffsets";
+    return out;
+  }
+  if (MinorVersion(*version) != 11) {
+    // 3.12: no table and no build here to check one against; its debug info would do (gdb).
+    return absl::FailedPreconditionError(absl::StrCat(
+        "this trace runs Python ", VersionText(*version), "; the deep index reads CPython "
+        "3.11 and 3.13 or later"));
+  }
+  auto finish = [&](PythonLayout layout, const char* source) {
+    layout.layout.python_version = *version;
+    layout.runtime_file = mapped;
+    layout.position_independent = pie;
+    layout.source = source;
+    return layout;
+  };
+  if (absl::StatusOr<std::string> text = ReadCachedLayoutDocument(file); text.ok()) {
+    ASSIGN_OR_RETURN(PythonLayout cached, ParseLayout(*text, file));
+    cached.from_cache = true;
+    return finish(cached, "debug info");
+  }
+  absl::StatusOr<std::string> answer = AskGdb(file, trace_dir);
+  if (!answer.ok()) {
+    // No gdb, or no debug info for this build: the known 3.11 table, from the file alone.
+    absl::StatusOr<RuntimeLayout> rt = LayoutWithoutDebugInfo(file);
+    if (!rt.ok()) return answer.status();
+    PythonLayout out;
+    out.layout = rt->layout;
+    out.interpreters_head = rt->interpreters_head;
+    return finish(out, "3.11 table");
+  }
+  nlohmann::json doc = nlohmann::json::parse(*answer, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) {
-    return absl::InternalError(absl::StrCat("gdb printed a malformed layout for ", executable));
+    return absl::InternalError(absl::StrCat("gdb printed a malformed layout for ", file));
   }
   doc["version"] = kCacheVersion;
-  ASSIGN_OR_RETURN(PythonLayout layout, ParseLayout(doc.dump(), executable));
+  ASSIGN_OR_RETURN(PythonLayout layout, ParseLayout(doc.dump(), file));
   // Best effort: without the cache, the next pass asks gdb again.
-  (void)CacheLayoutDocument(executable, answer);
-  return layout;
+  (void)CacheLayoutDocument(file, *answer);
+  return finish(layout, "debug info");
 }
 
 }  // namespace pyreplay

@@ -1,10 +1,11 @@
-// python_layout.h: CPython's field offsets and runtime address for one interpreter binary,
-// learned from its debug info once and cached by build-id.
+// python_layout.h: CPython's field offsets and runtime address for the recorded interpreter.
 //
-// The deep index pass reads Python frames without gdb, but the offsets must still come from the
-// debug info (never guesses). So the first pass for a given python3.11 build asks gdb, statically,
-// without a replay (`stacks.layout()` in the gdb layer, the same code `pyr bt` uses), and keeps
-// the answer in ~/.cache/pyreplay/layouts/<build-id>.json. Later passes need no gdb at all.
+// The version comes from `Py_Version` in the file that holds the runtime (the executable, or the
+// libpython3.X.so it maps; replay/pyframes/interpreter_layout.h). 3.13+ carry `_Py_DebugOffsets`:
+// read from the file, no gdb and no debug symbols. For 3.11 the first pass of a build asks gdb
+// for the debug info, statically, without a replay (`stacks.layout()` in the gdb layer, the same
+// code `pyr bt` uses), and keeps the answer in ~/.cache/pyreplay/layouts/<build-id>.json; a
+// build without debug info uses the known 3.11 table instead.
 //
 //   ASSIGN_OR_RETURN(PythonLayout python, LoadPythonLayout("/usr/bin/python3.11"));
 //   FrameDecoder decoder(python.layout, &reader);
@@ -22,18 +23,24 @@ namespace pyreplay {
 
 struct PythonLayout {
   CPythonLayout layout;
-  // &_PyRuntime.interpreters.head as linked (add the load bias for a position-independent
-  // executable; Debian's python3.11 is not one).
+  // &_PyRuntime.interpreters.head as linked in `runtime_file` (add that file's load bias when it
+  // is position-independent; Debian's python3.11 and python3.13 executables are not).
   uint64_t interpreters_head = 0;
+  // The mapped path (as recorded) of the file holding _PyRuntime: the executable or libpython.
+  std::string runtime_file;
+  bool position_independent = false;
   bool from_cache = false;
+  // Where the offsets came from: "_Py_DebugOffsets", "debug info", or "3.11 table".
+  std::string source;
 };
 
 // LoadPythonLayout returns the layout for the interpreter binary at `executable` (the trace's
-// copy of it). gdb looks for its debug info where `pyreplay replay` would for `trace_dir`: the
-// trace's bundled debug files first (an unpacked .pyrtrace), then the system's. FailedPrecondition
-// when it is not CPython 3.11 or its debug symbols are missing, with the package to install.
+// copy of it), recorded at `mapped_executable`. For 3.11, gdb looks for its debug info where
+// `pyreplay replay` would for `trace_dir`: the trace's bundled debug files first (an unpacked
+// .pyrtrace), then the system's. FailedPrecondition when it is no CPython pyreplay reads.
 absl::StatusOr<PythonLayout> LoadPythonLayout(const std::string& executable,
-                                              const std::string& trace_dir);
+                                              const std::string& trace_dir,
+                                              const std::string& mapped_executable = "");
 
 // ReadCachedLayoutDocument returns the cached layout of `executable`'s build, as the JSON text
 // the gdb layer printed (`{"layout": {...}, "interpreters_head": N}`), validated. NotFound when

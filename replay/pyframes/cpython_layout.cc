@@ -6,18 +6,23 @@ namespace pyreplay {
 namespace {
 
 // kLayoutFields names every offset field, as the gdb layer's layout dict keys them.
-struct LayoutField {
+struct NamedField {
   const char* name;
   uint32_t CPythonLayout::*offset;
 };
 
-constexpr LayoutField kLayoutFields[] = {
+constexpr NamedField kLayoutFields[] = {
+    {"python_version", &CPythonLayout::python_version},
+    {"free_threaded", &CPythonLayout::free_threaded},
     {"frame_code", &CPythonLayout::frame_code},
+    {"frame_tlbc_index", &CPythonLayout::frame_tlbc_index},
     {"frame_previous", &CPythonLayout::frame_previous},
     {"frame_prev_instr", &CPythonLayout::frame_prev_instr},
     {"frame_owner", &CPythonLayout::frame_owner},
     {"frame_localsplus", &CPythonLayout::frame_localsplus},
     {"cframe_current_frame", &CPythonLayout::cframe_current_frame},
+    {"cframe_previous", &CPythonLayout::cframe_previous},
+    {"tstate_current_frame", &CPythonLayout::tstate_current_frame},
     {"tstate_next", &CPythonLayout::tstate_next},
     {"tstate_cframe", &CPythonLayout::tstate_cframe},
     {"tstate_thread_id", &CPythonLayout::tstate_thread_id},
@@ -30,6 +35,8 @@ constexpr LayoutField kLayoutFields[] = {
     {"code_linetable", &CPythonLayout::code_linetable},
     {"code_firsttraceable", &CPythonLayout::code_firsttraceable},
     {"code_code_adaptive", &CPythonLayout::code_code_adaptive},
+    {"code_exceptiontable", &CPythonLayout::code_exceptiontable},
+    {"code_tlbc", &CPythonLayout::code_tlbc},
     {"object_type", &CPythonLayout::object_type},
     {"var_size", &CPythonLayout::var_size},
     {"bytes_sval", &CPythonLayout::bytes_sval},
@@ -41,6 +48,7 @@ constexpr LayoutField kLayoutFields[] = {
     {"ascii_object_size", &CPythonLayout::ascii_object_size},
     {"compact_object_size", &CPythonLayout::compact_object_size},
     {"unicode_data", &CPythonLayout::unicode_data},
+    {"type_basicsize", &CPythonLayout::type_basicsize},
     {"type_flags", &CPythonLayout::type_flags},
     {"heaptype_cached_keys", &CPythonLayout::heaptype_cached_keys},
     {"dict_keys", &CPythonLayout::dict_keys},
@@ -55,7 +63,6 @@ constexpr LayoutField kLayoutFields[] = {
     {"code_localsplusnames", &CPythonLayout::code_localsplusnames},
     {"code_localspluskinds", &CPythonLayout::code_localspluskinds},
     {"type_name", &CPythonLayout::type_name},
-    {"type_basicsize", &CPythonLayout::type_basicsize},
     {"type_dict", &CPythonLayout::type_dict},
     {"type_dictoffset", &CPythonLayout::type_dictoffset},
     {"type_mro", &CPythonLayout::type_mro},
@@ -87,14 +94,11 @@ absl::Status CPythonLayout::Validate() const {
   };
   // Fields that cannot sit at offset 0 (each follows a PyObject header or another field).
   const Field nonzero[] = {
-      {"_PyInterpreterFrame.f_code", frame_code},
       {"_PyInterpreterFrame.previous", frame_previous},
       {"_PyInterpreterFrame.prev_instr", frame_prev_instr},
       {"_PyInterpreterFrame.owner", frame_owner},
       {"_PyInterpreterFrame.localsplus", frame_localsplus},
-      {"_PyCFrame.current_frame", cframe_current_frame},
       {"PyThreadState.next", tstate_next},
-      {"PyThreadState.cframe", tstate_cframe},
       {"PyThreadState.native_thread_id", tstate_native_thread_id},
       {"PyCodeObject.co_filename", code_filename},
       {"PyCodeObject.co_name", code_name},
@@ -105,16 +109,36 @@ absl::Status CPythonLayout::Validate() const {
       {"sizeof(PyASCIIObject)", ascii_object_size},
       {"sizeof(PyCompactUnicodeObject)", compact_object_size},
   };
+  const int minor = MinorVersion(python_version);
+  // 3.11/3.12's f_code follows the globals; 3.13+'s f_executable is the frame's first field.
+  if (minor <= 12 && frame_code == 0) {
+    return absl::FailedPreconditionError(
+        "CPython layout: _PyInterpreterFrame.f_code at offset 0 cannot be right");
+  }
+  if ((python_version >> 24) != 3 || minor < 11 || minor > 15) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "CPython layout: version ", python_version >> 24, ".", minor,
+        " is not one pyreplay reads (3.11 to 3.15)"));
+  }
   for (const Field& f : nonzero) {
     if (f.value == 0 || f.value > 4096) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "CPython layout: ", f.name, " at offset ", f.value,
-          " cannot be right; is this CPython 3.11 with its debug symbols (python3.11-dbg)?"));
+          "CPython layout: ", f.name, " at offset ", f.value, " cannot be right for CPython 3.",
+          minor, " (are its debug symbols those of this build?)"));
     }
+  }
+  // 3.11/3.12 reach the frame through the thread's _PyCFrame; 3.13+ from the thread state.
+  const bool via_cframe = minor <= 12;
+  if (via_cframe ? (tstate_cframe == 0 || tstate_current_frame != 0)
+                 : (tstate_current_frame == 0 || tstate_cframe != 0)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "CPython layout: CPython 3.", minor, " keeps the current frame in ",
+        via_cframe ? "tstate->cframe" : "tstate->current_frame",
+        ", but the layout has the other"));
   }
   if (code_code_adaptive <= code_linetable || code_code_adaptive > 1024) {
     return absl::FailedPreconditionError(
-        "CPython layout: co_code_adaptive must follow co_linetable (CPython 3.11 only)");
+        "CPython layout: co_code_adaptive must follow co_linetable");
   }
   return absl::OkStatus();
 }
@@ -126,10 +150,9 @@ absl::Status SetLayoutField(CPythonLayout* layout, const std::string& name, uint
     layout->bytes_type = value;
   } else if (name == "code_type") {
     layout->code_type = value;
-  } else if (name == "py_version") {
-    layout->py_version = value;
+
   } else {
-    for (const LayoutField& f : kLayoutFields) {
+    for (const NamedField& f : kLayoutFields) {
       if (name == f.name) {
         if (value > UINT32_MAX) {
           return absl::InvalidArgumentError(absl::StrCat("layout field ", name, " is too large"));
@@ -143,9 +166,16 @@ absl::Status SetLayoutField(CPythonLayout* layout, const std::string& name, uint
   return absl::OkStatus();
 }
 
+uint32_t LayoutField(const CPythonLayout& layout, const std::string& name) {
+  for (const NamedField& f : kLayoutFields) {
+    if (name == f.name) return layout.*(f.offset);
+  }
+  return 0;
+}
+
 std::vector<std::string> LayoutOffsetNames() {
   std::vector<std::string> names;
-  for (const LayoutField& f : kLayoutFields) names.push_back(f.name);
+  for (const NamedField& f : kLayoutFields) names.push_back(f.name);
   return names;
 }
 

@@ -1,10 +1,12 @@
-// cpython_layout.h: where CPython 3.11's fields sit, as the interpreter's debug info says.
+// cpython_layout.h: where one CPython build's fields sit (3.11 to 3.15, default or free-threaded).
 //
-// The gdb layer fills it once per session from gdb types (`gdb.lookup_type(...)`, each field's
-// bitpos // 8), so nothing here is a guess about one build. The defaults are the values measured
-// for Debian's python3.11 3.11.2 (shared/CPYTHON_NOTES.md); unit tests use them.
+// It comes from one of three sources (interpreter_layout.h picks): CPython's own
+// `_Py_DebugOffsets` table (3.13+, read from the ELF file: no debug symbols needed), the debug
+// info (gdb types, 3.11/3.12), or a per-version table (version_tables.h) for a 3.11/3.12 build
+// without symbols. The defaults are Debian's python3.11 3.11.2 (docs/CPYTHON.md); unit tests use
+// them. `python_version` (PY_VERSION_HEX) picks the frame model (frame_model.h).
 //
-//   CPythonLayout layout;            // defaults, or fill every field from the debug info
+//   CPythonLayout layout;            // defaults, or fill every field from one source
 //   RETURN_IF_ERROR(layout.Validate());
 #ifndef PYREPLAY_REPLAY_PYFRAMES_CPYTHON_LAYOUT_H_
 #define PYREPLAY_REPLAY_PYFRAMES_CPYTHON_LAYOUT_H_
@@ -19,18 +21,24 @@ namespace pyreplay {
 
 // CPythonLayout holds the byte offsets (and a few sizes and type addresses) the decoder needs.
 struct CPythonLayout {
+  // PY_VERSION_HEX of the build (0x030b02f0 is 3.11.2 final); its minor version picks the model.
+  uint32_t python_version = 0x030b02f0;
+  uint32_t free_threaded = 0;      // 1 for a Py_GIL_DISABLED build (3.13t, 3.14t)
   // _PyInterpreterFrame
-  uint32_t frame_code = 32;        // f_code
+  uint32_t frame_code = 32;        // f_code (3.11, 3.12), f_executable (3.13+)
   uint32_t frame_previous = 48;    // previous
-  uint32_t frame_prev_instr = 56;  // prev_instr
+  uint32_t frame_prev_instr = 56;  // prev_instr (3.11, 3.12), instr_ptr (3.13+)
+  uint32_t frame_tlbc_index = 0;   // tlbc_index (3.14 free-threaded only; 0: none)
   uint32_t frame_owner = 69;       // owner (char); 3 = FRAME_OWNED_BY_CSTACK (3.12's shim
                                    // frames; 3.11.2 has none, but a skip costs nothing)
   uint32_t frame_localsplus = 72;  // localsplus[0]
-  // _PyCFrame
+  // _PyCFrame (3.11, 3.12 only)
   uint32_t cframe_current_frame = 8;
+  uint32_t cframe_previous = 16;
   // PyThreadState
   uint32_t tstate_next = 8;
-  uint32_t tstate_cframe = 56;
+  uint32_t tstate_cframe = 56;     // cframe (3.11, 3.12); 0 from 3.13 on
+  uint32_t tstate_current_frame = 0;  // current_frame (3.13+); 0 before
   uint32_t tstate_thread_id = 152;
   uint32_t tstate_native_thread_id = 160;
   // PyInterpreterState: threads.head
@@ -43,6 +51,8 @@ struct CPythonLayout {
   uint32_t code_linetable = 136;
   uint32_t code_firsttraceable = 168;  // _co_firsttraceable: frames before it are incomplete
   uint32_t code_code_adaptive = 184;
+  uint32_t code_exceptiontable = 48;   // co_exceptiontable (the stepper's line starts)
+  uint32_t code_tlbc = 0;              // co_tlbc (3.14 free-threaded only; 0: none)
   // PyObject / PyVarObject
   uint32_t object_type = 8;        // ob_type
   uint32_t var_size = 16;          // ob_size
@@ -59,6 +69,7 @@ struct CPythonLayout {
   uint32_t compact_object_size = 72;   // sizeof(PyCompactUnicodeObject): compact data follows
   uint32_t unicode_data = 72;          // PyUnicodeObject.data.any
   // PyTypeObject / PyHeapTypeObject
+  uint32_t type_basicsize = 32;        // tp_basicsize (3.13+: inline values follow it)
   uint32_t type_flags = 168;           // tp_flags
   uint32_t heaptype_cached_keys = 872; // ht_cached_keys
   // PyDictObject / PyDictKeysObject
@@ -82,7 +93,6 @@ struct CPythonLayout {
   uint32_t code_localsplusnames = 96;  // co_localsplusnames (tuple of str)
   uint32_t code_localspluskinds = 104; // co_localspluskinds (bytes, one kind per local)
   uint32_t type_name = 24;             // tp_name (char*)
-  uint32_t type_basicsize = 32;        // tp_basicsize (3.13+: inline values follow it)
   uint32_t type_dict = 264;            // tp_dict
   uint32_t type_dictoffset = 288;      // tp_dictoffset
   uint32_t type_mro = 344;             // tp_mro (tuple)
@@ -102,22 +112,30 @@ struct CPythonLayout {
   uint32_t member_def_type = 8;        // PyMemberDef.type
   uint32_t member_def_offset = 16;     // PyMemberDef.offset
   uint32_t function_qualname = 40;     // PyFunctionObject.func_qualname
-  // Py_Version (PY_VERSION_HEX) of the interpreter: picks the per-version object formats
-  // (replay/pyvalues/object_formats.h). Not an offset.
-  uint64_t py_version = 0x030B02F0;
 
   // Validate rejects offsets that cannot be right (e.g. zero where a field cannot start at 0).
   absl::Status Validate() const;
 };
 
-// Py_TPFLAGS_MANAGED_DICT (3.11): the instance's dict or values pointer sits before the object.
+// Py_TPFLAGS_MANAGED_DICT (3.11+): the instance's dict pointer sits before the object.
 inline constexpr uint64_t kManagedDictFlag = 1ull << 4;
-// FRAME_OWNED_BY_CSTACK: an entry frame pushed by C code, not a Python frame.
+// Py_TPFLAGS_INLINE_VALUES (3.13+): the instance's values follow it, at tp_basicsize.
+inline constexpr uint64_t kInlineValuesFlag = 1ull << 2;
+// FRAME_OWNED_BY_CSTACK (3.11-3.13: 3): an entry frame pushed by C code, not a Python frame.
+// 3.14 numbers FRAME_OWNED_BY_INTERPRETER 3 and FRAME_OWNED_BY_CSTACK 4; neither is a Python
+// frame, so every version skips owners >= 3.
 inline constexpr uint8_t kFrameOwnedByCStack = 3;
+inline constexpr uint8_t kFrameOwnedByGenerator = 1;
+
+// MinorVersion is 11 for 3.11.x (from PY_VERSION_HEX).
+inline int MinorVersion(uint32_t version_hex) { return (version_hex >> 16) & 0xff; }
 
 // SetLayoutField sets one field by its name in the gdb layer's layout dict ("frame_code", ...,
 // "unicode_type"). InvalidArgument for an unknown name or an offset that does not fit.
 absl::Status SetLayoutField(CPythonLayout* layout, const std::string& name, uint64_t value);
+
+// LayoutField is the offset field called `name`, 0 for an unknown name.
+uint32_t LayoutField(const CPythonLayout& layout, const std::string& name);
 
 // LayoutOffsetNames lists the offset fields' names (not the type addresses).
 std::vector<std::string> LayoutOffsetNames();

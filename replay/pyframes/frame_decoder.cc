@@ -70,7 +70,7 @@ PyFrame PyFrame::Unreadable(uint64_t address, std::string why) {
 }
 
 FrameDecoder::FrameDecoder(const CPythonLayout& layout, MemoryReader* reader)
-    : layout_(layout), reader_(reader) {}
+    : layout_(layout), model_(MakeFrameModel(layout)), reader_(reader) {}
 
 bool FrameDecoder::Read(uint64_t address, void* out, size_t len) {
   ++reads_;
@@ -86,8 +86,7 @@ absl::StatusOr<std::vector<ThreadStateInfo>> FrameDecoder::ThreadStates(uint64_t
     return absl::DataLossError(absl::StrCat("cannot read the interpreter state at ", Hex(interp),
                                             " (is the Python runtime initialised yet?)"));
   }
-  const uint32_t header = std::max({layout_.tstate_next, layout_.tstate_cframe,
-                                    layout_.tstate_thread_id,
+  const uint32_t header = std::max({layout_.tstate_next, layout_.tstate_thread_id,
                                     layout_.tstate_native_thread_id}) + 8;
   std::vector<ThreadStateInfo> states;
   absl::flat_hash_set<uint64_t> seen;
@@ -98,8 +97,8 @@ absl::StatusOr<std::vector<ThreadStateInfo>> FrameDecoder::ThreadStates(uint64_t
     info.address = tstate;
     info.thread_id = U64At(raw, layout_.tstate_thread_id);
     info.native_thread_id = static_cast<int64_t>(U64At(raw, layout_.tstate_native_thread_id));
-    uint64_t cframe = U64At(raw, layout_.tstate_cframe);
-    if (cframe != 0) ReadU64(cframe + layout_.cframe_current_frame, &info.current_frame);
+    bool ok = false;
+    info.current_frame = model_->CurrentFrame(tstate, *reader_, &ok);
     states.push_back(info);
     tstate = U64At(raw, layout_.tstate_next);
   }
@@ -122,14 +121,10 @@ absl::StatusOr<ThreadStateInfo> FrameDecoder::ThreadStateFor(uint64_t interp, in
 }
 
 absl::StatusOr<std::vector<PyFrame>> FrameDecoder::Stack(uint64_t tstate) {
-  uint64_t cframe = 0;
-  if (!ReadU64(tstate + layout_.tstate_cframe, &cframe)) {
+  bool ok = false;
+  uint64_t frame = model_->CurrentFrame(tstate, *reader_, &ok);
+  if (!ok) {
     return absl::DataLossError(absl::StrCat("cannot read the thread state at ", Hex(tstate)));
-  }
-  uint64_t frame = 0;
-  if (cframe != 0 && !ReadU64(cframe + layout_.cframe_current_frame, &frame)) {
-    return absl::DataLossError(
-        absl::StrCat("cannot read the C frame at ", Hex(cframe), " of thread state ", Hex(tstate)));
   }
   return StackFromFrame(frame);
 }
@@ -148,15 +143,16 @@ std::vector<PyFrame> FrameDecoder::StackFromFrame(uint64_t frame) {
       return stack;
     }
     uint64_t previous = U64At(raw, layout_.frame_previous);
-    if (U8At(raw, layout_.frame_owner) == kFrameOwnedByCStack) {
+    const uint8_t owner = U8At(raw, layout_.frame_owner);
+    if (owner >= kFrameOwnedByCStack) {  // a C entry frame (3.14: or the interpreter's own)
       frame = previous;
       continue;
     }
     PyFrame decoded = DecodeFrame(frame, raw);
     if (decoded.readable) {
       const CodeInfo& code = code_cache_.at(decoded.code);
-      // Not started yet (prev_instr before RESUME): CPython's own walkers skip these.
-      if (decoded.lasti < code.first_traceable && U8At(raw, layout_.frame_owner) != 1) {
+      // Not started yet (before RESUME): CPython's own walkers skip these "incomplete" frames.
+      if (decoded.lasti < code.first_traceable && owner != kFrameOwnedByGenerator) {
         frame = previous;
         continue;
       }
@@ -203,8 +199,9 @@ std::optional<int> FrameDecoder::LineOf(uint64_t code, int lasti) {
 PyFrame FrameDecoder::DecodeFrame(uint64_t frame, const std::string& raw) {
   PyFrame out;
   out.address = frame;
-  out.code = U64At(raw, layout_.frame_code);
+  out.code = model_->CodeOf(raw);
   out.first_local = U64At(raw, layout_.frame_localsplus);
+  if (MinorVersion(layout_.python_version) >= 14) out.first_local &= ~uint64_t{7};  // a stackref
   absl::StatusOr<const CodeInfo*> code = Code(out.code);
   if (!code.ok()) {
     out.readable = false;
@@ -216,10 +213,11 @@ PyFrame FrameDecoder::DecodeFrame(uint64_t frame, const std::string& raw) {
   out.name = info.name;
   out.qualname = info.qualname;
   out.first_line = info.first_line;
+  const uint64_t base = model_->BytecodeBase(raw, out.code, *reader_);
   int64_t delta = static_cast<int64_t>(U64At(raw, layout_.frame_prev_instr)) -
-                  static_cast<int64_t>(out.code + layout_.code_code_adaptive);
-  // prev_instr is 2-byte aligned inside the code; -2 is a fresh frame (code - 1 unit).
-  if (delta < -2 || delta > (int64_t{1} << 32)) {
+                  static_cast<int64_t>(base);
+  // The pointer is 2-byte aligned inside the code; a fresh 3.11 frame points one unit before it.
+  if (base == 0 || delta < 2 * model_->FreshLasti() || delta > (int64_t{1} << 32)) {
     out.readable = false;
     out.error = absl::StrCat("prev_instr ", Hex(U64At(raw, layout_.frame_prev_instr)),
                              " is outside code object ", Hex(out.code));
@@ -386,6 +384,22 @@ absl::StatusOr<uint64_t> FrameDecoder::DictItem(uint64_t dict, const std::string
   return value;
 }
 
+absl::StatusOr<uint64_t> FrameDecoder::ValuesAttribute(uint64_t type, uint64_t values,
+                                                       const std::string& name) {
+  uint64_t keys = 0;
+  if (!ReadU64(type + layout_.heaptype_cached_keys, &keys) || keys == 0) {
+    return absl::DataLossError(absl::StrCat("type ", Hex(type), " has no cached keys"));
+  }
+  bool unicode_kind = false;
+  uint64_t entries = 0, unused = 0, value = 0;
+  ASSIGN_OR_RETURN(int64_t ix, KeysLookup(keys, name, &unicode_kind, &entries, &unused));
+  if (!ReadU64(values + 8 * static_cast<uint64_t>(ix), &value)) {
+    return absl::DataLossError(absl::StrCat("instance values at ", Hex(values), " not readable"));
+  }
+  if (value == 0) return absl::NotFoundError(absl::StrCat("object has no attribute ", name));
+  return value;
+}
+
 absl::StatusOr<uint64_t> FrameDecoder::InstanceAttribute(uint64_t object,
                                                          const std::string& name) {
   uint64_t type = 0, flags = 0;
@@ -396,24 +410,32 @@ absl::StatusOr<uint64_t> FrameDecoder::InstanceAttribute(uint64_t object,
     return absl::UnimplementedError(
         absl::StrCat("object ", Hex(object), "'s type keeps no managed instance dict"));
   }
-  uint64_t pre[2] = {0, 0};  // [values, dict] at object - 32 and object - 24
+  // Before the object: 3.11/3.12 [values, dict] at -32, -24; 3.13+ the dict (a
+  // PyManagedDictPointer) at -24 (MANAGED_DICT_OFFSET, Include/internal/pycore_object.h).
+  uint64_t pre[2] = {0, 0};
   if (!Read(object - 32, pre, sizeof(pre))) {
     return absl::DataLossError(absl::StrCat("object ", Hex(object), "'s dict not readable"));
   }
   if (pre[1] != 0) return DictItem(pre[1], name);
-  if (pre[0] == 0) return absl::NotFoundError(absl::StrCat("object has no attribute ", name));
-  uint64_t keys = 0;
-  if (!ReadU64(type + layout_.heaptype_cached_keys, &keys) || keys == 0) {
-    return absl::DataLossError(absl::StrCat("type ", Hex(type), " has no cached keys"));
+  if (MinorVersion(layout_.python_version) <= 12) {
+    if (pre[0] == 0) return absl::NotFoundError(absl::StrCat("object has no attribute ", name));
+    return ValuesAttribute(type, pre[0], name);
   }
-  bool unicode_kind = false;
-  uint64_t entries = 0, unused = 0, value = 0;
-  ASSIGN_OR_RETURN(int64_t ix, KeysLookup(keys, name, &unicode_kind, &entries, &unused));
-  if (!ReadU64(pre[0] + 8 * static_cast<uint64_t>(ix), &value)) {
-    return absl::DataLossError(absl::StrCat("instance values at ", Hex(pre[0]), " not readable"));
+  if (!(flags & kInlineValuesFlag)) {
+    return absl::NotFoundError(absl::StrCat("object has no dict, so no attribute ", name));
   }
-  if (value == 0) return absl::NotFoundError(absl::StrCat("object has no attribute ", name));
-  return value;
+  // 3.13+: PyDictValues inline at tp_basicsize: {u8 capacity, size, embedded, valid; ...;
+  // PyObject *values[] at 8} (Include/internal/pycore_dict.h at v3.13.5).
+  uint64_t basicsize = 0;
+  uint8_t head[4] = {0, 0, 0, 0};
+  if (!ReadU64(type + layout_.type_basicsize, &basicsize) || basicsize == 0 ||
+      basicsize > 4096 || !Read(object + basicsize, head, sizeof(head))) {
+    return absl::DataLossError(absl::StrCat("object ", Hex(object), "'s values not readable"));
+  }
+  if (head[3] == 0) {  // not valid: the values moved into a dict, which is gone again
+    return absl::NotFoundError(absl::StrCat("object has no attribute ", name));
+  }
+  return ValuesAttribute(type, object + basicsize + 8, name);
 }
 
 absl::StatusOr<std::string> FrameDecoder::ThreadName(const std::vector<PyFrame>& stack) {

@@ -1,6 +1,7 @@
-// frame_decoder.h: CPython 3.11's Python stacks, read from a stopped process's memory.
+// frame_decoder.h: CPython's Python stacks (3.11 to 3.15), read from a stopped process's memory.
 //
-// It walks `PyThreadState -> cframe -> current_frame -> previous` (`_PyInterpreterFrame`),
+// It walks from the thread's current `_PyInterpreterFrame` along `previous` (how a thread state
+// reaches its frame, and a frame its code, is the version's FrameModel, frame_model.h),
 // skipping frames owned by the C stack and frames that have not started (CPython's own walkers
 // skip these "incomplete" frames too). Each frame's code object is decoded once and cached:
 // file name, name, qualified name, and the location table.
@@ -25,6 +26,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "replay/pyframes/cpython_layout.h"
+#include "replay/pyframes/frame_model.h"
 #include "replay/pyframes/line_table.h"
 #include "replay/pyframes/memory_reader.h"
 
@@ -78,7 +80,7 @@ struct ThreadStateInfo {
   uint64_t address = 0;
   uint64_t thread_id = 0;         // pthread_t (threading.get_ident())
   int64_t native_thread_id = 0;   // the kernel tid (gdb's LWP)
-  uint64_t current_frame = 0;     // cframe->current_frame, 0 when none
+  uint64_t current_frame = 0;     // the innermost frame, 0 when none
 };
 
 // FrameDecoder reads stacks through a MemoryReader. The reader must outlive it. Not thread-safe.
@@ -113,7 +115,9 @@ class FrameDecoder {
   absl::StatusOr<std::string> ReadString(uint64_t object, size_t max_chars = kMaxStringChars);
 
   // InstanceAttribute is the object stored under `name` in the instance dict of `object`, whose
-  // type has Py_TPFLAGS_MANAGED_DICT (any class defined in Python). NotFound when absent.
+  // type has Py_TPFLAGS_MANAGED_DICT (any class defined in Python): its materialised dict, else
+  // its values (3.11, 3.12: a pointer before the object; 3.13+: inline after it, at
+  // tp_basicsize, with Py_TPFLAGS_INLINE_VALUES). NotFound when absent.
   absl::StatusOr<uint64_t> InstanceAttribute(uint64_t object, const std::string& name);
 
   // DictItem looks `key` (a str key) up in a dict object. NotFound when absent.
@@ -127,6 +131,8 @@ class FrameDecoder {
   // StartingThreadName is the name of the threading.Thread this stack is starting: the `_name`
   // of `self` in its innermost `Thread.start` frame. NotFound when it starts none.
   absl::StatusOr<std::string> StartingThreadName(const std::vector<PyFrame>& stack);
+
+  const FrameModel& model() const { return *model_; }
 
   // Counters, for tests and benchmarks.
   size_t code_cache_size() const { return code_cache_.size(); }
@@ -149,7 +155,12 @@ class FrameDecoder {
   absl::StatusOr<int64_t> KeysLookup(uint64_t keys, const std::string& key, bool* unicode_kind,
                                      uint64_t* entries, uint64_t* value_out);
 
+  // ValuesAttribute reads entry `name` of split values `values` keyed by `type`'s cached keys.
+  absl::StatusOr<uint64_t> ValuesAttribute(uint64_t type, uint64_t values,
+                                           const std::string& name);
+
   CPythonLayout layout_;
+  std::unique_ptr<FrameModel> model_;
   MemoryReader* reader_;
   absl::flat_hash_map<uint64_t, CodeInfo> code_cache_;
   uint64_t reads_ = 0;

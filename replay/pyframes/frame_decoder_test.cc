@@ -362,7 +362,7 @@ TEST(CPythonLayoutTest, ValidateRejectsImpossibleOffsets) {
   layout.code_name = 0;
   absl::Status status = layout.Validate();
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_TRUE(absl::StrContains(status.message(), "python3.11-dbg")) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "cannot be right")) << status;
 }
 
 }  // namespace

@@ -1,6 +1,16 @@
-// Ground truth from a live CPython 3.11: a program builds values of every supported type,
-// prints each one's id() and repr(), and sleeps; the reader reads each address through
-// /proc/PID/mem and must print exactly what repr() printed.
+// Ground truth from a live CPython: a program builds values of every supported type, prints
+// each one's id() and repr(), and sleeps; the reader reads each address through /proc/PID/mem
+// and must print exactly what repr() printed.
+//
+// By default the interpreter is the host's /usr/bin/python3.11 with the default (Debian 3.11.2)
+// layout. Another interpreter in a Debian root runs chrooted, with its layout as JSON
+// ({"field": offset}, e.g. read from its debug info):
+//   PYREPLAY_LIVE_ROOT=/root/.cache/pyreplay/roots/trixie PYREPLAY_LIVE_PYTHON=/usr/bin/python3.13
+//   PYREPLAY_LIVE_LAYOUT=layout-3.13.json pyreplay_unit_tests --gtest_filter='LiveValues*'
+// (testdata/layout_for_live_test.py prints that JSON), or PYREPLAY_LIVE_LAYOUT=debug-offsets to
+// take the layout from the interpreter file's _Py_DebugOffsets (3.13+), as a replay does.
+#include <fstream>
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +23,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "replay/pyframes/debug_offsets.h"
 #include "replay/pyvalues/proc_memory_reader.h"
 #include "replay/pyvalues/value_reader.h"
 
@@ -69,10 +81,29 @@ struct Printed {
   std::string repr;
 };
 
+const char* Env(const char* name) {
+  const char* v = getenv(name);
+  return v != nullptr && *v != '\0' ? v : nullptr;
+}
+
 class LiveValuesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (access(kPython, X_OK) != 0) GTEST_SKIP() << kPython << " is not installed";
+    const char* root = Env("PYREPLAY_LIVE_ROOT");
+    const char* python = Env("PYREPLAY_LIVE_PYTHON") ? Env("PYREPLAY_LIVE_PYTHON") : kPython;
+    std::string on_disk = root ? std::string(root) + python : python;
+    if (access(on_disk.c_str(), X_OK) != 0) GTEST_SKIP() << on_disk << " is not installed";
+    if (const char* path = Env("PYREPLAY_LIVE_LAYOUT"); path && std::string(path) == "debug-offsets") {
+      absl::StatusOr<RuntimeLayout> from_file = LayoutFromDebugOffsets(on_disk);
+      ASSERT_TRUE(from_file.ok()) << from_file.status();
+      layout_ = from_file->layout;
+    } else if (path) {
+      std::ifstream in(path);
+      nlohmann::json doc = nlohmann::json::parse(in);
+      for (auto& [key, value] : doc.items()) {
+        ASSERT_TRUE(SetLayoutField(&layout_, key, value.get<uint64_t>()).ok()) << key;
+      }
+    }
     int out[2];
     ASSERT_EQ(pipe(out), 0);
     pid_ = fork();
@@ -80,7 +111,11 @@ class LiveValuesTest : public ::testing::Test {
     if (pid_ == 0) {
       dup2(out[1], 1);
       close(out[0]);
-      execl(kPython, kPython, "-S", "-c", kProgram, nullptr);
+      if (root) {
+        execl("/usr/sbin/chroot", "chroot", root, python, "-S", "-c", kProgram, nullptr);
+      } else {
+        execl(python, python, "-S", "-c", kProgram, nullptr);
+      }
       _exit(127);
     }
     close(out[1]);
@@ -112,14 +147,14 @@ class LiveValuesTest : public ::testing::Test {
     }
   }
 
+  CPythonLayout layout_;  // Debian's 3.11.2 defaults, or PYREPLAY_LIVE_LAYOUT
   pid_t pid_ = -1;
   std::map<std::string, Printed> printed_;
   std::unique_ptr<ProcMemoryReader> reader_;
 };
 
 TEST_F(LiveValuesTest, EveryTypeReadsAsReprPrintedIt) {
-  CPythonLayout layout;  // Debian's 3.11.2 defaults: the interpreter started above
-  ValueReader values(layout, reader_.get());
+  ValueReader values(layout_, reader_.get());
   int compared = 0;
   for (const auto& [name, p] : printed_) {
     if (absl::StrContains(name, ".")) continue;  // attributes: the next test
@@ -143,8 +178,7 @@ TEST_F(LiveValuesTest, EveryTypeReadsAsReprPrintedIt) {
 }
 
 TEST_F(LiveValuesTest, AttributesFromValuesDictsAndSlots) {
-  CPythonLayout layout;
-  ValueReader values(layout, reader_.get());
+  ValueReader values(layout_, reader_.get());
   for (const char* expr : {"plain.x", "plain.name", "seen.q", "slotted.a"}) {
     SCOPED_TRACE(expr);
     const Printed& p = printed_.at(expr);

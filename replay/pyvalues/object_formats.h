@@ -1,7 +1,7 @@
 // object_formats.h: the few object formats that differ between CPython versions, one small
 // piece per difference, picked once from Py_Version (never `if version` in the callers).
 //
-//   const ObjectFormats& formats = ObjectFormatsFor(layout.py_version);
+//   const ObjectFormats& formats = ObjectFormatsFor(layout.python_version);
 //   LongHeader h = formats.long_format->Decode(word_at_long_lv_tag);
 //
 // The differences (docs/CPYTHON.md, "Values"):

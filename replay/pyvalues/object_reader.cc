@@ -53,7 +53,7 @@ constexpr int kMemberObjectEx = 16;       // T_OBJECT_EX (Py_T_OBJECT_EX)
 }  // namespace
 
 ObjectReader::ObjectReader(const CPythonLayout& layout, MemoryReader* reader)
-    : layout_(layout), formats_(ObjectFormatsFor(layout.py_version)), reader_(reader) {}
+    : layout_(layout), formats_(ObjectFormatsFor(layout.python_version)), reader_(reader) {}
 
 bool ObjectReader::Read(uint64_t address, void* out, size_t len) {
   ++reads_;

@@ -96,6 +96,36 @@ TEST_F(ValueReaderTest, OtherObjectsAndTheirManagedDict) {
   EXPECT_TRUE(absl::IsNotFound(values.objects().Attribute(obj, "nope").status()));
 }
 
+// 3.13+: attributes as inline values after tp_basicsize, named by the type's cached keys, in
+// the order stored after values[capacity]; an int's sign in lv_tag.
+TEST_F(ValueReaderTest, InlineValuesAndLvTagOf313) {
+  heap.layout.python_version = 0x030D01F0;
+  uint64_t cls = heap.Type("Point", kTpFlagHeapType | kTpFlagManagedDict | kTpFlagInlineValues);
+  heap.Put64(cls + heap.layout.type_basicsize, 16);
+  uint64_t x = heap.Str("x"), y = heap.Str("y");
+  heap.Put64(cls + heap.layout.heaptype_cached_keys, heap.Keys({{x, 0}, {y, 0}}, true));
+  uint64_t minus_five = heap.Object("int", kTpFlagLongSubclass, 32);
+  heap.Put64(minus_five + 16, (1 << 3) | 2);  // one digit, negative
+  heap.Put32(minus_five + 24, 5);
+  uint64_t obj = heap.Alloc(16 + 8 + 16 + 2, 24);
+  heap.Put64(obj + 8, cls);
+  const uint8_t head[4] = {2, 2, 1, 1};  // capacity, size, embedded, valid
+  heap.Put(obj + 16, head, 4);
+  uint64_t zero = heap.Object("int", kTpFlagLongSubclass, 32);
+  heap.Put64(zero + 16, 1);                   // lv_tag sign 1: zero
+  heap.Put64(obj + 24, zero);                 // x
+  heap.Put64(obj + 32, minus_five);           // y
+  const uint8_t order[2] = {1, 0};            // y was set first
+  heap.Put(obj + 40, order, 2);
+  ValueReader values(heap.layout, &heap);
+  PyValue v = values.Read(obj, {.instance_dict = true});
+  ASSERT_EQ(v.children.size(), 2u) << v.repr;
+  EXPECT_EQ(v.children[0].name, "y");
+  EXPECT_EQ(v.children[0].repr, "-5");
+  EXPECT_EQ(v.children[1].name, "x");
+  EXPECT_EQ(v.children[1].repr, "0");
+}
+
 TEST(ObjectFormats, PerVersionPieces) {
   EXPECT_EQ(ObjectFormatsFor(0x030B02F0).name, "3.11");
   EXPECT_EQ(ObjectFormatsFor(0x030D01F0).name, "3.13");

@@ -69,9 +69,14 @@ class ValuesTest(TempDirTestCase):
         self.assertNotIn("Traceback", text)
 
     def test_selection_resets_when_the_replay_moves_and_help(self):
-        text = self.replay(["pyr up", "stepi", "pyr frame", "help pyr locals", "help pyr print",
-                            "help pyr up"])
-        self.assertRegex(text, r"(?s)stepi.*#0 \S*socket\.py:\d+ in|#0 \S*socket\.py:\d+ in")
+        text = self.replay(["pyr up", "complete pyr print ite", "complete pyr p cli", "stepi",
+                            "pyr frame", "help pyr locals", "help pyr print", "help pyr up"])
+        # Selected #1, then the replay moved one instruction: #0 again.
+        self.assertRegex(text, r"#1 \S*values\.py:\d+ in make_values\n(?s:.*)"
+                               r"#0 \S*socket\.py:\d+ in socket\.__init__")
+        # Completion offers the selected frame's locals.
+        self.assertIn("pyr print items\n", text)
+        self.assertIn("pyr p client\n", text)
         self.assertIn("Usage: pyr locals", text)
         self.assertIn("Usage: pyr print [--dict] EXPR", text)
         self.assertIn("Usage: pyr up [N]", text)
