@@ -1,0 +1,71 @@
+"""Where the chapter's C path goes on each CPython: the functions the e2e tests break on.
+
+The chapter (README section 9) breaks on CPython's own C functions. Their names change between
+versions (docs/CPYTHON.md, "The chapter's C path per version"), so a test asks this module for
+the names that fit the interpreter it records, instead of spelling 3.11's:
+
+    funcs = chapter.chapter_functions(chapter.recorded_python().version)
+    replay_batch(trace, ["break " + funcs.thread_start, "continue", "bt"])
+
+recorded_python() runs the interpreter the tests record (harness.PYTHON, which the test bed
+sets through PYREPLAY_TEST_PYTHON) once, so the version comes from the program being recorded,
+never from a file name.
+"""
+
+import collections
+import functools
+import subprocess
+
+import harness
+
+# The interpreter as it reports itself: version (major, minor) and whether the GIL is on
+# (False only on a free-threaded build with the GIL off).
+Interpreter = collections.namedtuple("Interpreter", "path version gil_enabled")
+
+# The C functions the chapter's steps go through on one version.
+#   thread_start: every Python thread start stops here once, both `_thread.start_new_thread` (the
+#     chapter's call) and `threading.Thread.start`, in the parent thread before pthread_create;
+#   thread_start_file: the source file thread_start is defined in (for `list`);
+#   socket_init: `socket.socket(...)` (the type's tp_init);
+#   socket_connect: `s.connect(addr)` (the method table's C function);
+#   socket_connect_inner: the helper that makes the connect() syscall.
+ChapterFunctions = collections.namedtuple(
+    "ChapterFunctions",
+    "thread_start thread_start_file socket_init socket_connect socket_connect_inner")
+
+
+def chapter_functions(version):
+    """The chapter's C functions on CPython `version` ((major, minor), 3.11 or later)."""
+    if tuple(version) < (3, 11):
+        raise ValueError("the chapter's C path is known from CPython 3.11 on, not %r" % (version,))
+    if tuple(version) < (3, 13):
+        # 3.11, 3.12: _thread.start_new_thread (and threading, which uses it) calls
+        # PyThread_start_new_thread, whose body calls pthread_create.
+        thread_start = "PyThread_start_new_thread"
+    else:
+        # 3.13+: both go through ThreadHandle_start -> PyThread_start_joinable_thread ->
+        # do_start_joinable_thread, whose body calls pthread_create;
+        # PyThread_start_new_thread still exists but nothing in the interpreter calls it.
+        thread_start = "do_start_joinable_thread"
+    return ChapterFunctions(thread_start=thread_start,
+                            thread_start_file="Python/thread_pthread.h",
+                            socket_init="sock_initobj",
+                            socket_connect="sock_connect",
+                            socket_connect_inner="internal_connect")
+
+
+@functools.lru_cache(maxsize=None)
+def recorded_python(path=None):
+    """The interpreter the tests record (harness.PYTHON unless `path`), as it reports itself."""
+    path = path or harness.PYTHON
+    proc = harness.run([path, "-c",
+                        "import sys; print(*sys.version_info[:2], "
+                        "sys._is_gil_enabled() if hasattr(sys, '_is_gil_enabled') else True)"],
+                       timeout=60, check=True)
+    major, minor, gil = proc.stdout.split()
+    return Interpreter(path=path, version=(int(major), int(minor)), gil_enabled=gil == "True")
+
+
+def recorded_functions():
+    """chapter_functions() for the interpreter the tests record."""
+    return chapter_functions(recorded_python().version)
