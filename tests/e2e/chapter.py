@@ -26,12 +26,16 @@ Interpreter = collections.namedtuple("Interpreter", "path version gil_enabled")
 #   thread_start: every Python thread start stops here once, both `_thread.start_new_thread` (the
 #     chapter's call) and `threading.Thread.start`, in the parent thread before pthread_create;
 #   thread_start_file: the source file thread_start is defined in (for `list`);
+#   thread_start_creates: the text of the line, a few lines into thread_start, that goes on to
+#     create the thread (pthread_create itself on 3.11; on 3.13+ the call of the static helper
+#     that calls it, which Debian's LTO build inlines away so gdb cannot break on it);
 #   socket_init: `socket.socket(...)` (the type's tp_init);
 #   socket_connect: `s.connect(addr)` (the method table's C function);
 #   socket_connect_inner: the helper that makes the connect() syscall.
 ChapterFunctions = collections.namedtuple(
     "ChapterFunctions",
-    "thread_start thread_start_file socket_init socket_connect socket_connect_inner")
+    "thread_start thread_start_file thread_start_creates socket_init socket_connect "
+    "socket_connect_inner")
 
 
 def chapter_functions(version):
@@ -41,14 +45,17 @@ def chapter_functions(version):
     if tuple(version) < (3, 13):
         # 3.11, 3.12: _thread.start_new_thread (and threading, which uses it) calls
         # PyThread_start_new_thread, whose body calls pthread_create.
-        thread_start = "PyThread_start_new_thread"
+        thread_start, creates = "PyThread_start_new_thread", "pthread_create(&th"
     else:
         # 3.13+: both go through ThreadHandle_start -> PyThread_start_joinable_thread ->
-        # do_start_joinable_thread, whose body calls pthread_create;
-        # PyThread_start_new_thread still exists but nothing in the interpreter calls it.
-        thread_start = "do_start_joinable_thread"
+        # do_start_joinable_thread, whose body calls pthread_create. Debian's LTO build inlines
+        # do_start_joinable_thread ("Function not defined" in gdb), so break on its caller.
+        # PyThread_start_new_thread still exists, but nothing in the interpreter calls it.
+        thread_start = "PyThread_start_joinable_thread"
+        creates = "do_start_joinable_thread(func, arg, &th)"
     return ChapterFunctions(thread_start=thread_start,
                             thread_start_file="Python/thread_pthread.h",
+                            thread_start_creates=creates,
                             socket_init="sock_initobj",
                             socket_connect="sock_connect",
                             socket_connect_inner="internal_connect")
@@ -69,3 +76,10 @@ def recorded_python(path=None):
 def recorded_functions():
     """chapter_functions() for the interpreter the tests record."""
     return chapter_functions(recorded_python().version)
+
+
+def breakpoint_hit(number, function):
+    """A regex for gdb's line when breakpoint `number` stops in `function`: "Breakpoint 1, f (" or,
+    at an inlined copy without its own frame start, "Breakpoint 1, 0x... in f (".
+    """
+    return r"Breakpoint %d, (0x[0-9a-f]+ in )?%s \(" % (number, function)
