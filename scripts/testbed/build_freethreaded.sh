@@ -76,7 +76,11 @@ for candidate in "${candidates[@]}"; do
   stage=$interpreters/$name.tmp
   mkdir -p "$interpreters"
   exec 9>"$interpreters/.$name.lock"
-  flock 9
+  flock 9   # one build at a time; a second run waits, then finds it built
+  if [ -x "$exe" ] && [ -f "$final/.pyreplay-interpreter" ]; then
+    say "$name is built ($final); nothing to do"
+    exit 0
+  fi
   t0=$SECONDS
   say "$suite: fetching Debian's $package $version source"
   fetch_source "$suite" "$package" "$version" "$build" || continue
