@@ -14,13 +14,13 @@ never from a file name.
 
 import collections
 import functools
-import subprocess
+import re
 
 import harness
 
 # The interpreter as it reports itself: version (major, minor) and whether the GIL is on
 # (False only on a free-threaded build with the GIL off).
-Interpreter = collections.namedtuple("Interpreter", "path version gil_enabled")
+Interpreter = collections.namedtuple("Interpreter", "path version gil_enabled debug_info")
 
 # The C functions the chapter's steps go through on one version.
 #   thread_start: every Python thread start stops here once, both `_thread.start_new_thread` (the
@@ -38,8 +38,13 @@ ChapterFunctions = collections.namedtuple(
     "socket_connect_inner")
 
 
-def chapter_functions(version):
-    """The chapter's C functions on CPython `version` ((major, minor), 3.11 or later)."""
+def chapter_functions(version, debug_info=True):
+    """The chapter's C functions on CPython `version` ((major, minor), 3.11 or later).
+
+    Without debug info (a stripped interpreter) gdb knows only the exported functions (the
+    dynamic symbol table): the thread start and the eval loop are exported, the socket module's
+    functions are static, so the socket steps break on libc's `socket` and `connect` instead.
+    """
     if tuple(version) < (3, 11):
         raise ValueError("the chapter's C path is known from CPython 3.11 on, not %r" % (version,))
     if tuple(version) < (3, 13):
@@ -53,12 +58,17 @@ def chapter_functions(version):
         # PyThread_start_new_thread still exists, but nothing in the interpreter calls it.
         thread_start = "PyThread_start_joinable_thread"
         creates = "do_start_joinable_thread(func, arg, &th)"
+    if debug_info:
+        socket_init, socket_connect, socket_connect_inner = (
+            "sock_initobj", "sock_connect", "internal_connect")
+    else:
+        socket_init, socket_connect, socket_connect_inner = "socket", "connect", "connect"
     return ChapterFunctions(thread_start=thread_start,
                             thread_start_file="Python/thread_pthread.h",
                             thread_start_creates=creates,
-                            socket_init="sock_initobj",
-                            socket_connect="sock_connect",
-                            socket_connect_inner="internal_connect")
+                            socket_init=socket_init,
+                            socket_connect=socket_connect,
+                            socket_connect_inner=socket_connect_inner)
 
 
 @functools.lru_cache(maxsize=None)
@@ -70,12 +80,22 @@ def recorded_python(path=None):
                         "sys._is_gil_enabled() if hasattr(sys, '_is_gil_enabled') else True)"],
                        timeout=60, check=True)
     major, minor, gil = proc.stdout.split()
-    return Interpreter(path=path, version=(int(major), int(minor)), gil_enabled=gil == "True")
+    return Interpreter(path=path, version=(int(major), int(minor)), gil_enabled=gil == "True",
+                       debug_info=has_debug_info(path))
+
+
+def has_debug_info(path):
+    """Whether gdb finds DWARF for the interpreter at `path` (its -dbg package, or its own)."""
+    proc = harness.run(["gdb", "-nx", "-batch", "-ex", "info functions ^sock_connect$", path],
+                       timeout=120)
+    # Any "File X:" heading: Debian 3.11's LTO debug info files sock_connect under _operator.c.
+    return bool(re.search(r"(?m)^File .*:$", proc.stdout))
 
 
 def recorded_functions():
     """chapter_functions() for the interpreter the tests record."""
-    return chapter_functions(recorded_python().version)
+    python = recorded_python()
+    return chapter_functions(python.version, python.debug_info)
 
 
 def breakpoint_hit(number, function):
