@@ -10,6 +10,7 @@ import shutil
 import stat
 import unittest
 
+import chapter
 import harness
 from harness import pyreplay, replay_batch, session_line, whens
 
@@ -46,22 +47,25 @@ class RecordAndReplayTest(harness.TempDirTestCase):
 
     def test_two_replays_stop_at_thread_creation_at_same_when(self):
         results = []
+        thread_start = chapter.recorded_functions().thread_start
         for _ in range(2):
             proc = replay_batch(self.threads.trace_dir,
-                                ["break PyThread_start_new_thread", "continue", "when"])
-            self.assertIn("Breakpoint 1, PyThread_start_new_thread", proc.stdout)
+                                ["break " + thread_start, "continue", "when"])
+            self.assertRegex(proc.stdout, chapter.breakpoint_hit(1, thread_start))
             results.append(whens(proc.stdout))
         self.assertEqual(len(results[0]), 1)
         self.assertEqual(results[0], results[1])
 
     def test_breakpoints_and_py_bt_show_session_functions(self):
+        funcs = chapter.recorded_functions()
         proc = replay_batch(self.threads.trace_dir,
-                            ["break PyThread_start_new_thread", "continue", "py-bt"])
+                            ["break " + funcs.thread_start, "continue", "py-bt"])
         line = session_line("threads", "_thread.start_new_thread(threadFunc, ())")
         self.assertRegex(proc.stdout, r'threads\.py", line %d, in main' % line)
 
-        proc = replay_batch(self.sockets.trace_dir, ["break sock_connect", "continue", "py-bt"])
-        self.assertIn("sock_connect (", proc.stdout)
+        proc = replay_batch(self.sockets.trace_dir,
+                            ["break " + funcs.socket_connect, "continue", "py-bt"])
+        self.assertIn(funcs.socket_connect + " (", proc.stdout)
         line = session_line("sockets", 's.connect(("127.0.0.1", PORT))',
                             after="The chapter's two statements")
         self.assertRegex(proc.stdout, r'sockets\.py", line %d, in main' % line)
@@ -78,7 +82,8 @@ class RecordAndReplayTest(harness.TempDirTestCase):
 
     def test_reverse_continue_returns_to_earlier_breakpoint(self):
         proc = replay_batch(self.threads.trace_dir,
-                            ["break PyThread_start_new_thread", "continue", "when", "continue",
+                            ["break " + chapter.recorded_functions().thread_start, "continue",
+                             "when", "continue",
                              "when", "reverse-continue", "when"], timeout=120)
         w = whens(proc.stdout)
         self.assertEqual(len(w), 3, proc.stdout + proc.stderr)

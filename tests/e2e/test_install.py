@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import unittest
 
+import chapter
 import harness
 
 
@@ -29,7 +30,8 @@ class InstallTest(harness.TempDirTestCase):
         self.assertIn("Recorded", proc.stderr)
         self.assertTrue(os.path.exists(truth))
         proc = harness.run([pyreplay, "replay", trace, "--batch", "-ex", "help pyr",
-                            "-ex", "break PyThread_start_new_thread", "-ex", "continue",
+                            "-ex", "break " + chapter.recorded_functions().thread_start,
+                            "-ex", "continue",
                             "-ex", "when"], check=True)
         self.assertIn("pyreplay commands", proc.stdout)
         self.assertEqual(len(harness.whens(proc.stdout)), 1, proc.stdout)

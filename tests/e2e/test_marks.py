@@ -12,6 +12,7 @@ import sys
 import time
 import unittest
 
+import chapter
 import harness
 from harness import TempDirTestCase, pyreplay, record_session, replay_batch, whens
 
@@ -100,18 +101,19 @@ class MarksTest(TempDirTestCase):
     def test_mark_at_a_breakpoint_inside_an_event_resolves_exactly(self):
         # A user breakpoint stops between two recorded events, in the middle of one (`when`
         # already names the next): the client's sock_connect, before its connect syscall.
-        first = replay_batch(self.trace, ["break sock_connect", "continue", "continue",
+        connect = chapter.recorded_functions().socket_connect
+        first = replay_batch(self.trace, ["break " + connect, "continue", "continue",
                                           "pyr mark at-bp", SNAPSHOT_PY])
         marked = snapshots(first.stdout)
         self.assertEqual(len(marked), 1, first.stdout[-3000:] + first.stderr[-2000:])
-        self.assertIn("sock_connect", first.stdout)
+        self.assertIn(connect, first.stdout)
         # Two hits in: the second client's connect, strictly before its connect event.
         self.assertLess(marked[0]["when"], self.connects[1] + 1)
         self.assertGreater(marked[0]["when"], self.connects[0])
         second = pyreplay("replay", self.trace, "--batch", "--goto", "@at-bp", "-ex",
                           SNAPSHOT_PY, "-ex", "bt 1", timeout=180)
         self.assertEqual(snapshots(second.stdout), marked, second.stdout[-3000:])
-        self.assertIn("sock_connect", second.stdout)
+        self.assertIn(connect, second.stdout)
 
     def test_mark_unmark_and_goto_within_one_session(self):
         a, b = self.connects[0], self.connects[-1]

@@ -18,6 +18,7 @@ import tempfile
 import textwrap
 import unittest
 
+import chapter
 import harness
 from harness import pyreplay, replay_batch, session_line
 
@@ -226,19 +227,21 @@ class ReplayWithSourcesTest(unittest.TestCase):
         return proc.stdout
 
     def test_list_at_pythread_start_new_thread_shows_thread_pthread_h(self):
-        """The acceptance test: break PyThread_start_new_thread, continue, list."""
+        """The acceptance test: break where threads start (PyThread_start_new_thread on 3.11),
+        continue, list."""
+        funcs = chapter.recorded_functions()
         c_lines = file_lines(os.path.join(fetched_tree(), "Python", "thread_pthread.h"))
-        create = line_of(c_lines, "pthread_create(&th")
+        create = line_of(c_lines, funcs.thread_start_creates)
         out = self.replay(self.threads.trace_dir,
-                          ["break PyThread_start_new_thread", "continue", "list", "list", "list",
+                          ["break " + funcs.thread_start, "continue", "list", "list", "list",
                            "list"])
         self.assertNotIn("No such file or directory", out)
         stop = int(re.search(r"at \.\./Python/thread_pthread\.h:(\d+)", out).group(1))
         # The first `list` is centred on the stop line, with the file's own text.
         self.assertRegex(out, r"(?m)^%d\t%s$" % (stop, re.escape(c_lines[stop - 1])))
-        # Listing on reaches the pthread_create call, as the chapter reads it.
+        # Listing on reaches the line that creates the thread, as the chapter reads it.
         self.assertRegex(out, r"(?m)^%d\t%s$" % (create, re.escape(c_lines[create - 1])))
-        self.assertIn("pthread_create", c_lines[create - 1])
+        self.assertGreater(create, stop)
 
     def test_pyr_list_at_connect_shows_python_and_socketmodule_lines(self):
         c_lines = file_lines(os.path.join(fetched_tree(), "Modules", "socketmodule.c"))
@@ -258,27 +261,31 @@ class ReplayWithSourcesTest(unittest.TestCase):
         tree = fetched_tree()
         header = file_lines(os.path.join(tree, "Modules", "socketmodule.h"))
         module = file_lines(os.path.join(tree, "Modules", "socketmodule.c"))
+        connect = chapter.recorded_functions().socket_connect
         out = self.replay(self.sockets.trace_dir,
                           ["ptype PySocketSockObject", "pyr list PySocketSockObject",
-                           "list sock_connect", "pyr list sock_methods"])
+                           "list " + connect, "pyr list sock_methods"])
         self.assertRegex(out, r"int sock_family;")
         struct_end = line_of(header, "} PySocketSockObject;")
         self.assertIn("Modules/socketmodule.h:%d, PySocketSockObject" % struct_end, out)
         self.assertRegex(out, r"(?m)^\s+%d  %s$" % (
             line_of(header, "SOCKET_T sock_fd;"),
             re.escape(header[line_of(header, "SOCKET_T sock_fd;") - 1].rstrip())))
-        connect_def = line_of(module, "sock_connect(PySocketSockObject *s, PyObject *addro)")
-        self.assertRegex(out, r"(?m)^%d\tsock_connect\(PySocketSockObject \*s, PyObject \*addro\)$"
-                         % connect_def)
+        # 3.11 and 3.13: sock_connect(PySocketSockObject *s, ...); 3.14: (PyObject *self, ...).
+        connect_def = next(n for n, text in enumerate(module, 1)
+                           if re.match(r"sock_connect\((PySocketSockObject \*s|PyObject \*self), "
+                                       r"PyObject \*addro\)$", text))
+        self.assertRegex(out, r"(?m)^%d\t%s$" % (connect_def, re.escape(module[connect_def - 1])))
         table = line_of(module, "static PyMethodDef sock_methods[] = {")
         self.assertRegex(out, r"(?m)^-> %d  static PyMethodDef sock_methods\[\] = \{$" % table)
 
     def test_replay_without_sources_says_so(self):
+        thread_start = chapter.recorded_functions().thread_start
         out = replay_batch(self.threads.trace_dir,
-                           ["break PyThread_start_new_thread", "continue", "pyr list"],
+                           ["break " + thread_start, "continue", "pyr list"],
                            env={"XDG_CACHE_HOME": os.path.join(WORKDIR, "no-sources")}).stdout
-        self.assertRegex(out, r"C: \.\./Python/thread_pthread\.h:\d+, in PyThread_start_new_thread "
-                              r"\(source not available: run `pyreplay sources`")
+        self.assertRegex(out, r"C: \.\./Python/thread_pthread\.h:\d+, in %s "
+                              r"\(source not available: run `pyreplay sources`" % thread_start)
 
 
 APP = '''\
@@ -324,8 +331,9 @@ class RecordedScriptTest(unittest.TestCase):
         cls.line = APP.splitlines().index("_thread.start_new_thread(work, ())  # the line as recorded") + 1
 
     def listing(self):
-        out = replay_batch(self.trace, ["break PyThread_start_new_thread", "continue", "pyr list",
-                                        "py-bt"], env={"XDG_CACHE_HOME": CACHE}).stdout
+        out = replay_batch(self.trace, ["break " + chapter.recorded_functions().thread_start,
+                                        "continue", "pyr list", "py-bt"],
+                           env={"XDG_CACHE_HOME": CACHE}).stdout
         return out
 
     def test_trace_keeps_script_and_siblings(self):
@@ -347,7 +355,8 @@ class RecordedScriptTest(unittest.TestCase):
         # py-bt reads the recorded copy too.
         self.assertRegex(out, r"(?m)^\s+_thread\.start_new_thread\(work, \(\)\)  # the line as "
                               r"recorded$")
-        self.assertRegex(out, r"C: \.\./Python/thread_pthread\.h:\d+, in PyThread_start_new_thread")
+        self.assertRegex(out, r"C: \.\./Python/thread_pthread\.h:\d+, in %s"
+                         % chapter.recorded_functions().thread_start)
         os.remove(self.app)
         out = self.listing()
         self.assertRegex(out, r"(?m)^-> %d\s+_thread\.start_new_thread\(work, \(\)\)  "
