@@ -51,6 +51,7 @@ fetch_source() {
   if ! in_root "$suite" sh -c "cd '$dir' && apt-get source --download-only -qq '$package=$version'" \
       >"$dir.fetch.log" 2>&1; then
     say "$suite: the archive does not serve $package $version's source ($(grep -m1 -o '40[0-9] *Not Found' "$dir.fetch.log" || echo 'see log'): $dir.fetch.log)"
+    rm -rf "$dir"
     return 1
   fi
   in_root "$suite" sh -c "cd '$dir' && dpkg-source --skip-patches -x *.dsc src" >>"$dir.fetch.log" 2>&1 \
