@@ -81,7 +81,11 @@ py::dict FrameDict(const PyFrame& f) {
 class Decoder {
  public:
   Decoder(const py::dict& layout, py::object read)
-      : reader_(std::move(read)), decoder_(LayoutFromDict(layout), &reader_) {}
+      : reader_(std::move(read)), decoder_(LayoutFromDict(layout), &reader_) {
+    minor_ = layout.contains("python_version")
+                 ? MinorVersion(layout["python_version"].cast<uint32_t>())
+                 : 11;
+  }
 
   py::dict ThreadDict(const ThreadStateInfo& t) {
     py::dict d;
@@ -131,7 +135,8 @@ class Decoder {
       uint8_t opcode = deopt_.size() == 256 ? static_cast<uint8_t>(deopt_[st->opcode]) : st->opcode;
       LineStep step{.prev_lasti = prev_lasti, .lasti = st->lasti,
                     .prev_line = decoder_.LineOf(st->code, prev_lasti), .line = st->line,
-                    .first_traceable = st->first_traceable, .opcode = opcode};
+                    .first_traceable = st->first_traceable, .opcode = opcode,
+                    .opcodes = OpcodesFor(minor_)};
       event = IsLineEvent(step);
     }
     py::dict d;
@@ -168,6 +173,7 @@ class Decoder {
   CallbackReader reader_;
   FrameDecoder decoder_;
   std::string deopt_;
+  int minor_ = 11;
 };
 
 }  // namespace

@@ -22,15 +22,15 @@ def _python_gdb_scripts():
     """CPython's python-gdb.py for the recorded interpreter, where Debian puts it: beside the
     executable's or libpython's path under gdb's auto-load folder, named for the version its
     Py_Version says (python3.13-gdb.py, libpython3.13.so.1.0-gdb.py)."""
-    from . import stacks
-    try:
-        version = stacks.python_version()
-    except Exception:  # no core module, no program yet: fall back to the file names
-        version = None
-    names = []
+    from . import core, stacks
+    names, version = [], None
     for path in stacks._runtime_files():
         names.append(_AUTO_LOAD + os.path.realpath(path) + "-gdb.py")
         names.append(_AUTO_LOAD + path + "-gdb.py")
+        try:
+            version = version or core.core().python_version(path)
+        except Exception:  # no core module: the file names alone
+            pass
     if version is not None:
         minor = "%d.%d" % (version >> 24, (version >> 16) & 0xff)
         names.append("%s/usr/bin/python%s-gdb.py" % (_AUTO_LOAD, minor))

@@ -15,6 +15,7 @@ bytes), so the line table and jump rules are CPython's, not a copy.
 """
 
 import dis
+import sys
 import types
 
 from . import stacks
@@ -43,6 +44,10 @@ def candidates(code, deopt):
     if "layout" not in _offsets:
         _offsets["layout"] = stacks.layout()
     lay = _offsets["layout"]
+    # The analysis runs gdb's own `dis`: only right for the recorded version's bytecode.
+    recorded = lay.get("python_version", 0x030B0000) >> 16
+    if recorded != (sys.version_info[0] << 8 | sys.version_info[1]):
+        return None
     header = stacks._read_memory(code, lay["code_code_adaptive"])
     if header is None or deopt is None:
         return None
@@ -51,14 +56,19 @@ def candidates(code, deopt):
     known = _cache.get(code)
     if known is not None and known[0] == identity:
         return known[1]
-    result = _analyse(code, header, lay, deopt)
+    try:
+        result = _analyse(code, header, lay, deopt)
+    except Exception:  # dis's private helpers differ between versions: stop at every instruction
+        result = None
     _cache[code] = (identity, result)
     return result
 
 
 def _exceptiontable_offset():
     if "exceptiontable" not in _offsets:
-        _offsets["exceptiontable"] = stacks._offset("PyCodeObject", ("co_exceptiontable",))
+        lay = _offsets["layout"]
+        _offsets["exceptiontable"] = lay.get("code_exceptiontable") or \
+            stacks._offset("PyCodeObject", ("co_exceptiontable",))
     return _offsets["exceptiontable"]
 
 

@@ -99,9 +99,9 @@ def _check_version():
     except gdb.error:
         version = None
     if version is not None and (version >> 16) != 0x030B:
-        raise PyrError("pyr bt: this process runs Python %d.%d, whose layout is read from "
-                       "_Py_DebugOffsets (3.13+) or not at all (3.12 without debug info)"
-                       % (version >> 24, (version >> 16) & 0xff))
+        raise PyrError("pyr bt: this process runs Python %d.%d; pyr bt decodes CPython 3.11 and "
+                       "3.13 or later (3.12 has no _Py_DebugOffsets, and pyreplay no checked "
+                       "table of its offsets)" % (version >> 24, (version >> 16) & 0xff))
     if _lookup_type("_PyInterpreterFrame") is None:
         try:
             gdb.parse_and_eval("&_PyRuntime")

@@ -1,10 +1,13 @@
 """The stepper's engine: run one thread forward, stopping at each Python instruction that matters.
 
 Watches (hardware write watchpoints, CPYTHON_NOTES.md "Where a line changes"):
-  - `prev_instr` of one frame B: every instruction B executes;
-  - `tstate->cframe`: a C-level eval loop is entered or left (generators, coroutines, calls from C);
-  - `tstate->cframe->current_frame`: a Python-to-Python call or return in the current eval loop,
-    and the frames an exception unwinds.
+  - `prev_instr` (3.13+: `instr_ptr`) of one frame B: every instruction B executes;
+  - `tstate->cframe` (3.11, 3.12 only): a C-level eval loop is entered or left (generators,
+    coroutines, calls from C);
+  - `tstate->cframe->current_frame` (3.13+: `tstate->current_frame`): a Python-to-Python call or
+    return, and the frames an exception unwinds.
+From 3.13 on there is no _PyCFrame: the thread state itself plays the one "C frame", so the
+walk needs one watchpoint fewer.
 B is the innermost frame under policy "step", and the frame at depth `base` (or the innermost,
 if shallower) under policy "next", so a `next` stops on calls and returns but never inside them.
 
@@ -53,16 +56,23 @@ def _u64(address):
 
 
 def layout():
-    """The offsets the walker needs, from the debug info, and CPython's deopt table."""
+    """The offsets the walker needs, from the recorded version's layout, and CPython's deopt
+    table (only with debug info: `_PyOpcode_Deopt` is not exported)."""
     if not _layout:
         lay = stacks.layout()
+        direct = bool(lay.get("tstate_current_frame"))
+        minor = (lay.get("python_version", 0x030B0000) >> 16) & 0xff
         _layout.update({
+            "direct": direct,  # 3.13+: the frame hangs off the thread state
             "tstate_cframe": lay["tstate_cframe"],
-            "cframe_current_frame": lay["cframe_current_frame"],
-            "cframe_previous": stacks._offset("_PyCFrame", ("previous",)),
+            # the "C frame"'s current_frame: 3.13+ the thread state's own
+            "cframe_current_frame": lay["tstate_current_frame"] if direct
+            else lay["cframe_current_frame"],
+            "cframe_previous": lay.get("cframe_previous", 16),
             "frame_prev_instr": lay["frame_prev_instr"],
             "frame_previous": lay["frame_previous"],
             "frame_code": lay["frame_code"],
+            "code_tag_mask": 7 if minor >= 14 else 0,  # _PyStackRef tag bits
             "code_code_adaptive": lay["code_code_adaptive"],
         })
         dec = stacks.decoder()
@@ -75,6 +85,12 @@ def layout():
         except gdb.error:
             pass
     return _layout
+
+
+def _cframe(tstate):
+    """The thread's current _PyCFrame (3.11, 3.12), or the thread state itself (3.13+)."""
+    lay = layout()
+    return tstate if lay["direct"] else _u64(tstate + lay["tstate_cframe"])
 
 
 def _deopt_table():
@@ -138,10 +154,12 @@ class Walker:
 
     def _load_stacks(self):
         """Our C-eval-loop and frame stacks, read from memory (a settled state only)."""
-        cframe = _u64(self.tstate + self.lay["tstate_cframe"])
+        cframe = _cframe(self.tstate)
         chain = []
         while cframe and len(chain) < 1024:
             chain.append(cframe)
+            if self.lay["direct"]:
+                break
             cframe = _u64(cframe + self.lay["cframe_previous"])
         self.cstack = chain[::-1]
         frames = []
@@ -157,7 +175,7 @@ class Walker:
         "depth" from our own frame stack) or None."""
         lay = self.lay
         if self.resync:  # a prev_instr write after a call we did not follow
-            cframe = _u64(self.tstate + lay["tstate_cframe"])
+            cframe = _cframe(self.tstate)
             frame = _u64(cframe + lay["cframe_current_frame"]) if cframe else 0
             if frame not in self.deep_frames:
                 # The caller's own store of its CALL position, which the compiler may order
@@ -166,7 +184,7 @@ class Walker:
                 return None
             self._load_stacks()  # control is back: the stacks are settled
             self.resync = False
-        cframe = _u64(self.tstate + lay["tstate_cframe"])
+        cframe = _cframe(self.tstate)
         self.moved = False
         if cframe in self.cstack:
             del self.cstack[self.cstack.index(cframe) + 1:]
@@ -253,7 +271,7 @@ class Walker:
             self.resync = True
             self.deep_frames = (self.watched, caller)
             return wanted
-        wanted = [self.tstate + lay["tstate_cframe"]]
+        wanted = [] if lay["direct"] else [self.tstate + lay["tstate_cframe"]]
         if self.cframe:
             wanted.append(self.cframe + lay["cframe_current_frame"])
         st = self.current
@@ -277,7 +295,7 @@ class Walker:
         if not self.sparse or not frame:
             return None
         data = stacks._read_memory(frame + self.lay["frame_code"], 8)
-        code = int.from_bytes(data, "little") if data else 0
+        code = int.from_bytes(data, "little") & ~self.lay["code_tag_mask"] if data else 0
         starts = line_starts.candidates(code, _deopt_table()) if code else None
         if not starts:
             return None

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <set>
 #include <thread>
@@ -16,6 +17,7 @@
 #include "replay/common/status_macros.h"
 #include "replay/deep_index/python_layout.h"
 #include "replay/pyframes/frame_decoder.h"
+#include "replay/pyframes/interpreter_layout.h"
 #include "replay/rsp/rr_server.h"
 #include "replay/trace/mapped_files.h"
 
@@ -41,7 +43,11 @@ struct Program {
   uint64_t entry = 0;     // its entry point in memory: libc is loaded by then
 };
 
+// FindProgram picks the exec that starts the Python program: the first whose binary defines
+// Py_Version (`chroot ROOT python3.13 ...` and `env python3 ...` exec something else first),
+// else the first whose name says python (a libpython build), else the first exec.
 absl::StatusOr<Program> FindProgram(const EventIndex& index, const std::vector<MappedFile>& maps) {
+  std::optional<Program> named, first;
   for (const IndexEntry& e : index.entries) {
     if (e.kind != EventKind::kExec) continue;
     Program program;
@@ -57,11 +63,19 @@ absl::StatusOr<Program> FindProgram(const EventIndex& index, const std::vector<M
         break;
       }
     }
-    ASSIGN_OR_RETURN(ElfSymbols elf, ReadDynamicSymbols(program.binary, {}));
-    if (elf.position_independent) program.load_bias = base;
-    program.entry = elf.entry + program.load_bias;
-    return program;
+    absl::StatusOr<ElfSymbols> elf = ReadDynamicSymbols(program.binary, {});
+    if (!elf.ok()) continue;  // a script run by its #! line, a file gone since
+    if (elf->position_independent) program.load_bias = base;
+    program.entry = elf->entry + program.load_bias;
+    if (ReadPythonVersion(program.binary).ok()) return program;
+    if (!named && absl::StrContains(std::filesystem::path(e.detail).filename().string(),
+                                    "python")) {
+      named = program;
+    }
+    if (!first) first = program;
   }
+  if (named) return *named;
+  if (first) return *first;
   return absl::FailedPreconditionError(
       "the trace has no exec event, so pyreplay cannot tell which program to read Python frames "
       "from");

@@ -110,6 +110,8 @@ std::string LayoutCachePath(const std::string& build_id) {
   return dir.empty() ? "" : absl::StrCat(dir, "/", build_id, ".json");
 }
 
+std::string MinorText(uint32_t v) { return absl::StrCat(v >> 24, ".", (v >> 16) & 0xff); }
+
 }  // namespace
 
 absl::StatusOr<std::string> ReadCachedLayoutDocument(const std::string& executable) {
@@ -146,8 +148,8 @@ absl::StatusOr<PythonLayout> LoadPythonLayout(const std::string& executable,
   absl::StatusOr<uint32_t> version = ReadPythonVersion(file);
   if (!version.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "the recorded program (", executable, ") defines no Py_Version, nor does a libpython "
-        "it maps: it is not CPython 3.11 or later"));
+        "the recorded program (", executable, ") has no CPython runtime symbols (Py_Version), "
+        "nor does a libpython it maps: it is not CPython 3.11 or later"));
   }
   absl::StatusOr<ElfSymbols> elf = ReadDynamicSymbols(file, {});
   const bool pie = elf.ok() && elf->position_independent;
@@ -164,7 +166,7 @@ absl::StatusOr<PythonLayout> LoadPythonLayout(const std::string& executable,
   if (MinorVersion(*version) != 11) {
     // 3.12: no table and no build here to check one against; its debug info would do (gdb).
     return absl::FailedPreconditionError(absl::StrCat(
-        "this trace runs Python ", VersionText(*version), "; the deep index reads CPython "
+        "this trace runs Python ", MinorText(*version), "; the deep index reads CPython "
         "3.11 and 3.13 or later"));
   }
   auto finish = [&](PythonLayout layout, const char* source) {

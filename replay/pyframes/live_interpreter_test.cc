@@ -80,7 +80,7 @@ class LiveProgram {
     char line[1 << 16];
     while (f != nullptr && fgets(line, sizeof(line), f) != nullptr) {
       if (absl::StartsWith(line, "READY")) {
-        ready_ = true;
+        ready_ = WaitUntilReadingStdin();
         break;
       }
       report_ = line;
@@ -98,6 +98,30 @@ class LiveProgram {
     if (out_ != nullptr) fclose(out_);
   }
   bool ready() const { return ready_; }
+
+  // WaitUntilReadingStdin waits until the main thread blocks in read(0, ...): after READY it
+  // still has to reach `sys.stdin.read()`, and its frame must be there when the test reads it.
+  bool WaitUntilReadingStdin() {
+    for (int i = 0; i < 500; ++i) {
+      std::string syscall = ReadFile(absl::StrCat("/proc/", pid_, "/syscall"));
+      bool blocked = absl::StartsWith(syscall, "0 0x0 ");  // read (x86-64 syscall 0), fd 0
+      // ... and every worker in futex (202), waiting on its Event's lock.
+      std::error_code ec;
+      for (const auto& task : fs::directory_iterator(absl::StrCat("/proc/", pid_, "/task"), ec)) {
+        if (task.path().filename() == std::to_string(pid_)) continue;
+        blocked = blocked && absl::StartsWith(ReadFile(task.path() / "syscall"), "202 ");
+      }
+      if (blocked) return true;
+      usleep(10000);
+    }
+    return false;
+  }
+  static std::string ReadFile(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
   int pid() const { return pid_; }
   nlohmann::json report() const { return nlohmann::json::parse(report_, nullptr, false); }
 
@@ -260,6 +284,39 @@ TEST(LiveInterpreterTest, StrippedInterpretersGiveTheSameLayout) {
     EXPECT_EQ(memcmp(&a->layout, &b->layout, sizeof(CPythonLayout)), 0) << c.elf;
     EXPECT_EQ(a->interpreters_head, b->interpreters_head) << c.elf;
   }
+}
+
+// The test bed's stripped interpreters (no symbols but .dynsym, no build-id, no debuglink; made
+// by scripts/testbed from each release's own binary): each runs in its release's root, copied
+// into the root's /tmp for the run, with the layout read from the stripped file alone.
+TEST(LiveInterpreterTest, StrippedInterpretersLive) {
+  struct Case {
+    const char* suite;
+    const char* prefix;  // interpreters/<prefix>*/bin/<python>
+    const char* python;
+  };
+  int ran = 0;
+  for (const Case& c : {Case{"", "python3.11-stripped-", "python3.11"},
+                        Case{"trixie", "python3.13-stripped-", "python3.13"},
+                        Case{"sid", "python3.14-stripped-", "python3.14"}}) {
+    std::string stripped;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(Cache() + "/interpreters", ec)) {
+      std::string name = entry.path().filename().string();
+      fs::path bin = entry.path() / "bin" / c.python;
+      if (absl::StartsWith(name, c.prefix) && fs::exists(bin)) stripped = bin.string();
+    }
+    std::string root = c.suite[0] == '\0' ? "" : Root(c.suite, std::string("/usr/bin/") + c.python);
+    if (stripped.empty() || (c.suite[0] != '\0' && root.empty())) continue;
+    std::string inside = absl::StrCat("/tmp/pyreplay-live-", getpid());
+    fs::create_directories(root + inside);
+    fs::copy_file(stripped, root + inside + "/" + c.python, fs::copy_options::overwrite_existing);
+    SCOPED_TRACE(stripped);
+    Check(root, inside + "/" + c.python, root + inside + "/" + c.python);
+    fs::remove_all(root + inside);
+    ++ran;
+  }
+  if (ran == 0) GTEST_SKIP() << "no stripped interpreters in " << Cache() << "/interpreters";
 }
 
 }  // namespace

@@ -25,6 +25,15 @@ namespace pyreplay {
 inline constexpr uint8_t kOpcodeSend = 123;
 inline constexpr uint8_t kOpcodeResume = 151;
 
+// LineOpcodes are the numbers of RESUME and SEND in one CPython version (Include/opcode.h for
+// 3.11, Include/opcode_ids.h for 3.13: 149, 104; 3.14: 128, 106; docs/CPYTHON.md).
+struct LineOpcodes {
+  uint8_t resume = kOpcodeResume;
+  uint8_t send = kOpcodeSend;
+};
+// OpcodesFor is the numbering of CPython 3.`minor` (3.11's for a version it does not know).
+LineOpcodes OpcodesFor(int minor);
+
 // LineStep is one executed instruction of one frame: where the frame was before, where it is.
 struct LineStep {
   int prev_lasti = -1;              // the frame's previous instruction (code units; -1: none)
@@ -33,6 +42,7 @@ struct LineStep {
   std::optional<int> line;          // the line of lasti
   int first_traceable = 0;          // the code object's _co_firsttraceable (RESUME's index)
   uint8_t opcode = 0;               // the de-specialised opcode at lasti
+  LineOpcodes opcodes;              // the recorded version's RESUME and SEND
 };
 
 // IsLineEvent says whether this instruction starts a "line" event.

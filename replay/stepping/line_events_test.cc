@@ -37,5 +37,17 @@ TEST(LineEventsTest, BackwardJumpCountsOnTheSameLine) {
   EXPECT_TRUE(IsLineEvent(Step(30, 8, 12, 10, kOpcodeSend)));   // a changed line still counts
 }
 
+TEST(LineEventsTest, ResumeAndSendAreTheRecordedVersionsNumbers) {
+  // 3.14 numbers RESUME 128 (Include/opcode_ids.h): its RESUME never counts, 3.11's 151 does.
+  LineStep step{.prev_lasti = 20, .lasti = 21, .prev_line = 12, .line = 13,
+                .first_traceable = 0, .opcode = 128, .opcodes = OpcodesFor(14)};
+  EXPECT_FALSE(IsLineEvent(step));
+  step.opcode = 151;
+  EXPECT_TRUE(IsLineEvent(step));
+  EXPECT_EQ(OpcodesFor(13).resume, 149);
+  EXPECT_EQ(OpcodesFor(13).send, 104);
+  EXPECT_EQ(OpcodesFor(11).resume, kOpcodeResume);
+}
+
 }  // namespace
 }  // namespace pyreplay
