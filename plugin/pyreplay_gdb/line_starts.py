@@ -8,7 +8,7 @@ from the instruction before it, or when something jumps to it (a jump, `for`, an
 handler). Instructions that leave the frame (return, yield, raise) are included so the walker
 sees a watched frame go. The instruction after each line start is included too: the second half of a fused
 superinstruction (STORE_FAST__LOAD_FAST, ...) does not write `prev_instr`, so a line that starts
-there is first seen one instruction later (CPYTHON_NOTES.md, "Where a line changes").
+there is first seen one instruction later (docs/CPYTHON.md, "Where a line changes").
 
 The analysis uses gdb's own Python 3.11 (`dis`, and a code object rebuilt from the recorded
 bytes), so the line table and jump rules are CPython's, not a copy.

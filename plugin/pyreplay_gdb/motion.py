@@ -1,8 +1,8 @@
 """Moving a replay to exact places, forward only (safe in no-PMU mode).
 
 Nothing here uses rr's reverse execution: every backward move restarts at an rr checkpoint or
-with `run N`, then runs forward with a breakpoint, counting hits (RR_NOTES.md, "Recording without
-a hardware PMU"). Checkpoints are made at every landed event and mark and reused: a jump starts
+with `run N`, then runs forward with a breakpoint, counting hits (docs/RR.md, "Going
+backward without a PMU"). Checkpoints are made at every landed event and mark and reused: a jump starts
 from the nearest known point at or before its target.
 """
 

@@ -3,7 +3,7 @@
 In no-PMU mode rr's tick counter reads 0, and rr 5.6.0's reverse single-step searches for tick
 -1 forever: `reverse-step`, `reverse-next`, `reverse-stepi` and `reverse-nexti` hang rr, and a
 `reverse-continue` with a watchpoint set crashes it ("Probable duplicated states"), taking the
-gdb session down (CPYTHON_NOTES.md, RR_NOTES.md). So in that mode each of them gets a gdb
+gdb session down (docs/RR.md, "Going backward without a PMU"). So in that mode each of them gets a gdb
 pre-hook (`define hook-reverse-step`) that refuses at once, in one line saying why and what to
 use instead. A failing pre-hook aborts the command before gdb sends anything to rr, and hooks
 follow the command's aliases (`rs`, `rn`, `rsi`, `rni`, `rc`). With a PMU, nothing is hooked:

@@ -4,7 +4,7 @@ Python-level stepping in the selected thread, with or without a PMU.
 Forward steps run the walker (walker.py) until the next line event (CPython 3.11's settrace
 rule, replay/stepping/line_events.h). Backward steps never use rr's reverse execution: they
 restart at an rr checkpoint before the position, scan forward with the same kind of watch set,
-recording line events, and land on the wanted one by a counted run (CPYTHON_NOTES.md).
+recording line events, and land on the wanted one by a counted run (docs/CPYTHON.md, docs/RR.md).
 
 Every position a step lands on gets an rr checkpoint, and the walked path is kept: a node per
 position with the node known to come before it. Undoing a step along that path is one restore.

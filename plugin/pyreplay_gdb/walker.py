@@ -1,6 +1,6 @@
 """The stepper's engine: run one thread forward, stopping at each Python instruction that matters.
 
-Watches (hardware write watchpoints, CPYTHON_NOTES.md "Where a line changes"):
+Watches (hardware write watchpoints, docs/CPYTHON.md "Where a line changes"):
   - `prev_instr` (3.13+: `instr_ptr`) of one frame B: every instruction B executes;
   - `tstate->cframe` (3.11, 3.12 only): a C-level eval loop is entered or left (generators,
     coroutines, calls from C);
@@ -13,8 +13,8 @@ if shallower) under policy "next", so a `next` stops on calls and returns but ne
 
 The watch set at each stop is a function of the thread's state only, so from the same rr
 checkpoint the same policy stops at the same places: a position is (checkpoint, policy, number
-of stops), and a backward step is a scan forward plus a counted run (CPYTHON_NOTES.md "Exact
-positions without ticks").
+of stops), and a backward step is a scan forward plus a counted run (docs/RR.md "Going
+backward without a PMU").
 """
 
 import os

@@ -1,7 +1,7 @@
 // position.h: an exact, reproducible place in a replay.
 //
 // rr names a moment by its event number (`when`) and, with a PMU, a tick count. In no-PMU mode
-// ticks stay 0, so a place inside one event also carries a discriminator (DESIGN.md, Position):
+// ticks stay 0, so a place inside one event also carries a discriminator (docs/RR.md, "Going backward without a PMU"):
 // replay `run restart_event`, then stop at the `hit_count`-th time thread `tid` reaches `pc`.
 // `registers` hold the general registers there, to check the arrival.
 //

@@ -195,7 +195,7 @@ class DeepIndexTest(TempDirTestCase):
         self.assertEqual(os.path.basename(layouts[0]), build_id + ".json")
         with open(layouts[0]) as f:
             layout = json.load(f)["layout"]
-        # The offsets CPYTHON_NOTES.md measured for this build, read here from the debug info.
+        # The offsets docs/CPYTHON.md gives for this build, read here from the debug info.
         self.assertEqual((layout["frame_code"], layout["frame_previous"],
                           layout["tstate_native_thread_id"]), (32, 48, 160))
         # A damaged cache file is only a cache: the next pass asks gdb again, same result.
