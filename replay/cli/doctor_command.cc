@@ -53,7 +53,7 @@ RegisterCommand kDoctor({"doctor", "Check what this machine can do (rr, gdb, PMU
         out.push_back({{"name", c.name}, {"level", LevelName(c.level)}, {"detail", c.detail},
                        {"fix", c.fix}});
       }
-      printf("%s\n", nlohmann::json{{"ok", ok}, {"checks", out}}.dump(2).c_str());
+      PrintJson(nlohmann::json{{"ok", ok}, {"checks", out}});
     } else {
       PrintChecks(checks, ok);
     }
