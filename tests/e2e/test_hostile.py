@@ -274,6 +274,7 @@ class HostileTest(TempDirTestCase):
         # A temp file name planted as a link is never written through.
         self.reset()
         marks = os.path.join(self.case, "pyreplay", "marks")
+        os.unlink(marks)
         os.symlink(victim, marks)
         proc = run(["marks", self.case, "list"])
         self.assertNotEqual(proc.returncode, 0)
