@@ -45,8 +45,8 @@ SOURCES="$REPO/replay/trace/trace_reader.cc $REPO/replay/trace/raw_data_reader.c
 INDEX_SOURCES="$SOURCES $REPO/replay/trace/task_stream.cc $REPO/replay/index/event_index.cc $REPO/replay/index/socket_address.cc $WORK/gen/replay/index/index.capnp.c++"
 # The sidecars and the writers of what is printed from them.
 SIDECAR_SOURCES="$INDEX_SOURCES $REPO/replay/deep_index/deep_index.cc $REPO/replay/marks/mark_store.cc $REPO/replay/marks/mark_json.cc $REPO/replay/position/position.cc $REPO/replay/record/recording_meta.cc $REPO/replay/record/pmu_mode.cc $REPO/replay/common/text_escape.cc $REPO/replay/index/index_report.cc $REPO/replay/common/human_size.cc $WORK/gen/replay/deep_index/deep_index.capnp.c++ $WORK/gen/replay/marks/marks.capnp.c++"
-SIDECAR_LIBS="$INDEX_LIBS $(pkg-config --libs absl_time)"
 INDEX_LIBS="$LIBS $(pkg-config --libs absl_flat_hash_map libcrypto) -lbrotlienc"
+SIDECAR_LIBS="$INDEX_LIBS $(pkg-config --libs absl_time)"
 
 # run_target NAME BINARY FLAGS... CORPUS...: fuzzes for SECONDS_TO_RUN, then prints a summary
 # line from libFuzzer's final stats; fails when the fuzzer did.
