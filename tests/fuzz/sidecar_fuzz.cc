@@ -53,14 +53,16 @@ void CheckSafeJson(const nlohmann::json& j) {
   Check(!nlohmann::json::parse(text, nullptr, false).is_discarded(), "DumpJson output is no JSON");
 }
 
+// TraceDir is a per-process folder, removed at exit. Never destroyed itself: the atexit
+// handler runs after static destructors.
 const std::string& TraceDir() {
-  static const std::string dir = [] {
-    std::string d = "/dev/shm/pyreplay-sidecar-fuzz-" + std::to_string(getpid());
-    fs::create_directories(d + "/pyreplay");
+  static const std::string* dir = [] {
+    auto* d = new std::string("/dev/shm/pyreplay-sidecar-fuzz-" + std::to_string(getpid()));
+    fs::create_directories(*d + "/pyreplay");
     std::atexit([] { std::error_code ec; fs::remove_all(TraceDir(), ec); });
     return d;
   }();
-  return dir;
+  return *dir;
 }
 
 // An index with one entry of every kind the deep index can annotate, at events 1..16.
