@@ -18,6 +18,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
+#include "nlohmann/json.hpp"
 
 namespace pyreplay::cli {
 
@@ -48,6 +49,15 @@ int ReportError(const absl::Status& status);
 
 // PrintNote prints "pyreplay: MESSAGE" on stderr, dimmed on a terminal.
 void PrintNote(const std::string& message);
+
+// PrintText writes `text` to stdout with every control character and invalid UTF-8 byte escaped
+// (EscapeText, newlines and tabs kept): tables and summaries carry text a trace holds, and no
+// byte of a trace may reach the terminal as a control sequence. ReportError and PrintNote escape
+// their messages the same way.
+void PrintText(const std::string& text);
+
+// PrintJson writes DumpJson(j) and a newline to stdout: every string escaped, never a throw.
+void PrintJson(const nlohmann::json& j);
 
 }  // namespace pyreplay::cli
 

@@ -23,9 +23,9 @@ int RunDiff(const DiffOptions& options) {
   absl::StatusOr<TraceDiff> diff = DiffTraces(*passing, *failing);
   if (!diff.ok()) return ReportError(diff.status());
   if (options.json) {
-    printf("%s\n", DiffJson(*diff).dump(2).c_str());
+    PrintJson(DiffJson(*diff));
   } else {
-    fputs(FormatDiffText(*diff, Style(stdout), options.more).c_str(), stdout);
+    fputs(FormatDiffText(*diff, Style(stdout), options.more).c_str(), stdout);  // escapes its cells
   }
   return kExitOk;
 }

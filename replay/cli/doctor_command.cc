@@ -77,8 +77,7 @@ RegisterCommand kDoctor({"doctor", "Check what this machine can do (rr, gdb, PMU
       }
       nlohmann::json found = nlohmann::json::array();
       for (const PythonInstall& p : pythons) found.push_back(PythonToJson(p));
-      printf("%s\n", nlohmann::json{{"ok", ok}, {"checks", out}, {"pythons", found}}
-                         .dump(2).c_str());
+      PrintJson(nlohmann::json{{"ok", ok}, {"checks", out}, {"pythons", found}});
     } else {
       PrintChecks(checks, ok);
     }

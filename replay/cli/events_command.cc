@@ -55,6 +55,8 @@ int RunEvents(const EventsOptions& options) {
   // With a deep index (`pyreplay index --deep`): Python locations, thread names, and the
   // addresses only the calls' arguments hold.
   absl::StatusOr<DeepIndex> deep = LoadFreshDeepIndex(options.trace, *index);
+  // Damaged (DataLoss) is an error: the table without the damaged part would look complete.
+  if (absl::IsDataLoss(deep.status())) return ReportError(deep.status());
   if (!deep.ok() && !absl::IsNotFound(deep.status())) PrintNote(std::string(deep.status().message()));
   if (deep.ok()) ApplyDeepAddresses(*deep, &*index);
   if (options.tid) NoteUnknownThread(*index, *options.tid, options.trace);
@@ -62,11 +64,11 @@ int RunEvents(const EventsOptions& options) {
   if (options.json) {
     nlohmann::json events = EventsJson(*index, selected);
     if (deep.ok()) AddDeepToEventsJson(*index, selected, *deep, &events);
-    printf("%s\n", events.dump(2).c_str());
+    PrintJson(events);
   } else if (deep.ok()) {
-    fputs(FormatEventsTableDeep(*index, selected, *deep).c_str(), stdout);
+    PrintText(FormatEventsTableDeep(*index, selected, *deep));
   } else {
-    fputs(FormatEventsTable(*index, selected).c_str(), stdout);
+    PrintText(FormatEventsTable(*index, selected));
   }
   return kExitOk;
 }

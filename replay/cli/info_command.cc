@@ -27,7 +27,7 @@ RegisterCommand kInfo({"info", "Summarise a trace", 32, [](CLI::App* app) {
     if (std::error_code ec; std::filesystem::is_regular_file(*trace, ec)) {  // a .pyrtrace pack
       absl::StatusOr<PackInfo> pack = ReadPackInfo(*trace);
       if (!pack.ok()) return ReportError(pack.status());
-      fputs((*json ? PackInfoToJson(*pack).dump(2) + "\n" : FormatPackInfo(*pack)).c_str(), stdout);
+      *json ? PrintJson(PackInfoToJson(*pack)) : PrintText(FormatPackInfo(*pack));
       return kExitOk;
     }
     EventIndex index;
@@ -35,15 +35,16 @@ RegisterCommand kInfo({"info", "Summarise a trace", 32, [](CLI::App* app) {
     if (!info.ok()) return ReportError(info.status());
     // Threads by their Python names, once `pyreplay index --deep` has seen them.
     absl::StatusOr<DeepIndex> deep = LoadFreshDeepIndex(*trace, index);
+    if (absl::IsDataLoss(deep.status())) return ReportError(deep.status());  // damaged, not stale
     if (deep.ok()) {
       info->thread_names = deep->thread_names;
     } else if (!absl::IsNotFound(deep.status())) {
       PrintNote(std::string(deep.status().message()));
     }
     if (*json) {
-      printf("%s\n", TraceInfoJson(*info).dump(2).c_str());
+      PrintJson(TraceInfoJson(*info));
     } else {
-      fputs(FormatTraceInfo(*info).c_str(), stdout);
+      PrintText(FormatTraceInfo(*info));
     }
     return kExitOk;
   };

@@ -27,9 +27,9 @@ RegisterCommand kLs({"ls", "List recorded traces, newest first", 33, [](CLI::App
       return kExitOk;
     }
     if (*json) {
-      printf("%s\n", TraceListJson(*traces).dump(2).c_str());
+      PrintJson(TraceListJson(*traces));
     } else {
-      fputs(FormatTraceList(*traces).c_str(), stdout);
+      PrintText(FormatTraceList(*traces));
     }
     return kExitOk;
   };

@@ -5,6 +5,7 @@
 
 #include "replay/cli/command.h"
 #include "replay/common/terminal.h"
+#include "replay/common/text_escape.h"
 
 namespace pyreplay::cli {
 
@@ -17,14 +18,18 @@ int ReportError(const absl::Status& status) {
   if (status.ok()) return kExitOk;
   Style style(stderr);
   fprintf(stderr, "pyreplay: %s %s\n", style.Error("error:").c_str(),
-          std::string(status.message()).c_str());
+          EscapeText(status.message(), /*keep_newlines=*/true).c_str());
   return status.code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitError;
 }
 
 void PrintNote(const std::string& message) {
   Style style(stderr);
-  fprintf(stderr, "%s\n", style.Dim("pyreplay: " + message).c_str());
+  fprintf(stderr, "%s\n", style.Dim("pyreplay: " + EscapeText(message, true)).c_str());
 }
+
+void PrintText(const std::string& text) { fputs(EscapeText(text, true).c_str(), stdout); }
+
+void PrintJson(const nlohmann::json& j) { printf("%s\n", DumpJson(j).c_str()); }
 
 }  // namespace pyreplay::cli
 

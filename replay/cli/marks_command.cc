@@ -4,6 +4,8 @@
 // Each operation is one CLI11 subcommand of `marks`, set up by one function below and listed in
 // kOperations; another operation (merge, export, import) is one more function and one more line
 // there.
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -15,6 +17,7 @@
 #include "replay/cli/command.h"
 #include "replay/cli/marks_exchange_command.h"
 #include "replay/common/status_macros.h"
+#include "replay/common/text_escape.h"
 #include "replay/deep_index/deep_index.h"
 #include "replay/marks/mark_json.h"
 #include "replay/marks/mark_store.h"
@@ -40,21 +43,23 @@ struct MarksOperation {
   std::function<MarksRun(CLI::App*, Context)> setup;
 };
 
+// Marks travel with a trace from someone else: every field is escaped (EscapeText), on a
+// terminal and off it.
 void PrintMark(const Mark& m) {
-  printf("%-20s %s  by %s, %s\n", m.name.c_str(), FormatPosition(m.position).c_str(),
-         m.author.c_str(),
+  printf("%-20s %s  by %s, %s\n", EscapeText(m.name).c_str(), FormatPosition(m.position).c_str(),
+         EscapeText(m.author).c_str(),
          absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixNanos(m.created_unix_nanos),
                           absl::LocalTimeZone()).c_str());
-  if (!m.python_location.empty()) printf("%-20s at %s\n", "", m.python_location.c_str());
-  if (!m.note.empty()) printf("%-20s %s\n", "", m.note.c_str());
+  if (!m.python_location.empty()) printf("%-20s at %s\n", "", EscapeText(m.python_location).c_str());
+  if (!m.note.empty()) printf("%-20s %s\n", "", EscapeText(m.note).c_str());
 }
 
 absl::Status ListMarks(const MarksContext& context) {
   ASSIGN_OR_RETURN(std::vector<Mark> marks, MarkStore(context.trace).List());
   if (context.json) {
-    printf("%s\n", MarksToJson(marks).dump(2).c_str());
+    PrintJson(MarksToJson(marks));
   } else if (marks.empty()) {
-    printf("No marks in %s.\n", context.trace.c_str());
+    printf("No marks in %s.\n", EscapeText(context.trace).c_str());
   } else {
     for (const Mark& m : marks) PrintMark(m);
   }
@@ -88,10 +93,10 @@ absl::Status AddMark(const MarksContext& context, const AddRequest& request) {
   mark.python_location = MarkPythonLocation(context.trace, mark.position.event, mark.position.tid);
   ASSIGN_OR_RETURN(Mark saved, MarkStore(context.trace).Add(mark));
   if (context.json) {
-    printf("%s\n", MarkToJson(saved).dump(2).c_str());
+    PrintJson(MarkToJson(saved));
   } else {
-    printf("Marked %s at %s (id %s).\n", saved.name.c_str(), FormatPosition(saved.position).c_str(),
-           saved.id.substr(0, 12).c_str());
+    printf("Marked %s at %s (id %s).\n", EscapeText(saved.name).c_str(), FormatPosition(saved.position).c_str(),
+           EscapeText(saved.id.substr(0, 12)).c_str());
   }
   return absl::OkStatus();
 }
@@ -99,7 +104,15 @@ absl::Status AddMark(const MarksContext& context, const AddRequest& request) {
 MarksRun SetupAdd(CLI::App* app, Context context) {
   auto request = std::make_shared<AddRequest>();
   app->add_option("NAME", request->name, "The mark's name")->required();
-  app->add_option("--event", request->event, "The event the mark starts at");
+  // Checked before conversion: a uint64 would otherwise take "-1" as 18446744073709551615.
+  app->add_option("--event", request->event, "The event the mark starts at")
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            if (!value.empty() && std::all_of(value.begin(), value.end(), ::isdigit)) return "";
+            return "takes an event number (1 or more), not " + value;
+          },
+          ""))
+      ->type_name("N");
   app->add_option("--note", request->note, "Free text kept with the mark");
   app->add_option("--author", request->author, "The author (default $PYREPLAY_AUTHOR, $USER)");
   app->add_flag("--json", context->json, "Print the saved mark as JSON");
@@ -109,9 +122,9 @@ MarksRun SetupAdd(CLI::App* app, Context context) {
 absl::Status RemoveMark(const MarksContext& context, const std::string& name) {
   ASSIGN_OR_RETURN(Mark removed, MarkStore(context.trace).Remove(name));
   if (context.json) {
-    printf("%s\n", MarkToJson(removed).dump(2).c_str());
+    PrintJson(MarkToJson(removed));
   } else {
-    printf("Removed mark %s (%s).\n", removed.name.c_str(),
+    printf("Removed mark %s (%s).\n", EscapeText(removed.name).c_str(),
            FormatPosition(removed.position).c_str());
   }
   return absl::OkStatus();
@@ -125,12 +138,16 @@ MarksRun SetupRemove(CLI::App* app, Context context) {
 }
 
 absl::Status RecoverMarks(const MarksContext& context) {
-  ASSIGN_OR_RETURN(std::string aside, MarkStore(context.trace).Recover());
+  bool restored = false;
+  ASSIGN_OR_RETURN(std::string aside, MarkStore(context.trace).Recover(&restored));
   if (aside.empty()) {
-    printf("The marks of %s are fine; nothing to recover.\n", context.trace.c_str());
+    printf("The marks of %s are fine; nothing to recover.\n", EscapeText(context.trace).c_str());
+  } else if (restored) {
+    printf("Moved the corrupt marks file to %s and restored the last good state (marks.bak).\n",
+           EscapeText(aside).c_str());
   } else {
-    printf("Moved the corrupt marks file to %s and restored the last good state.\n",
-           aside.c_str());
+    printf("Moved the corrupt marks file to %s; nothing was restored (no good marks.bak), so "
+           "the trace now has no marks.\n", EscapeText(aside).c_str());
   }
   return absl::OkStatus();
 }

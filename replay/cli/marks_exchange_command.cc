@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "replay/common/atomic_file.h"
+#include "replay/common/text_escape.h"
 #include "replay/common/status_macros.h"
 #include "replay/marks/mark_json.h"
 #include "replay/pack/marks_exchange.h"
@@ -45,9 +46,9 @@ absl::Status Merge(const std::string& trace, const std::vector<Mark>& incoming,
                    const std::string& source, bool json) {
   ASSIGN_OR_RETURN(MarksMergeReport report, MergeMarksInto(trace, incoming));
   if (json) {
-    printf("%s\n", ReportJson(report, source).dump(2).c_str());
+    PrintJson(ReportJson(report, source));
   } else {
-    fputs(FormatMergeReport(report, source).c_str(), stdout);
+    PrintText(FormatMergeReport(report, source));
   }
   return absl::OkStatus();
 }
@@ -61,7 +62,7 @@ absl::Status RunMerge(const std::string& trace, const ExchangeRequest& request) 
 absl::Status RunExport(const std::string& trace, const ExchangeRequest& request) {
   RETURN_IF_ERROR(CheckTraceDir(trace));
   ASSIGN_OR_RETURN(std::vector<Mark> marks, MarkStore(trace).List());
-  std::string text = MarksToJson(marks).dump(2) + "\n";
+  std::string text = DumpJson(MarksToJson(marks)) + "\n";
   if (request.output.empty() || request.output == "-") {
     fputs(text.c_str(), stdout);
     return absl::OkStatus();

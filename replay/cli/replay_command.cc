@@ -23,11 +23,13 @@ RegisterCommand kReplay({"replay", "Replay a trace in gdb, with the pyr commands
       ->check(CLI::IsMember({"auto", "on", "off"}));
   app->add_flag("--batch", request->batch, "Run the -ex commands in gdb, then exit");
   app->add_option("--ex", request->commands, "A gdb command to run once connected (repeatable)");
-  app->add_option("--goto", request->goto_target, "Start at event N or at mark @NAME");
+  CLI::Option* goto_option =
+      app->add_option("--goto", request->goto_target, "Start at event N or at mark @NAME");
   app->add_flag("--autopilot", request->autopilot, "Replay to the end without gdb (rr replay -a)");
   app->add_flag("--no-plugin", request->no_plugin, "Do not load the pyreplay gdb plugin");
   app->add_option("gdb_args", request->gdb_args, "Extra arguments for gdb, after --");
-  return [request, pmu] {
+  return [request, pmu, goto_option] {
+    request->goto_given = goto_option->count() > 0;
     absl::StatusOr<PmuChoice> choice = ParsePmuChoice(*pmu);
     if (!choice.ok()) return ReportError(choice.status());
     request->pmu = *choice;

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/str_cat.h"
+
 namespace pyreplay {
 namespace {
 
@@ -89,6 +91,50 @@ TEST_F(AtomicFileTest, ReadOnlyFolderIsPermissionDenied) {
   ASSERT_TRUE(WIFEXITED(wstatus));
   EXPECT_EQ(WEXITSTATUS(wstatus), 0) << "expected: " << expected;
   EXPECT_FALSE(fs::exists(trace / "pyreplay"));
+}
+
+}  // namespace
+}  // namespace pyreplay
+
+namespace pyreplay {
+namespace {
+
+class AtomicFileLinkTest : public AtomicFileTest {};
+
+TEST_F(AtomicFileLinkTest, ATargetThatIsALinkIsRefused) {
+  const std::string victim = (dir_ / "victim").string();
+  const std::string link = (dir_ / "marks").string();
+  ASSERT_EQ(symlink(victim.c_str(), link.c_str()), 0);
+  absl::Status status = WriteFileAtomically(link, "x");
+  EXPECT_TRUE(absl::IsFailedPrecondition(status)) << status;
+  EXPECT_NE(status.message().find("symbolic link"), std::string::npos);
+  EXPECT_FALSE(fs::exists(victim));
+  absl::StatusOr<std::string> read = ReadFileToString(link, /*follow_links=*/false);
+  EXPECT_TRUE(absl::IsFailedPrecondition(read.status())) << read.status();
+}
+
+TEST_F(AtomicFileLinkTest, APlantedTempLinkIsNeverWrittenThrough) {
+  const std::string victim = (dir_ / "victim").string();
+  const std::string tmp = (dir_ / absl::StrCat(".tmp-index-", getpid())).string();
+  ASSERT_EQ(symlink(victim.c_str(), tmp.c_str()), 0);
+  ASSERT_TRUE(WriteFileAtomically((dir_ / "index").string(), "fresh").ok());
+  EXPECT_FALSE(fs::exists(victim));
+  EXPECT_EQ(*ReadFileToString((dir_ / "index").string()), "fresh");
+}
+
+TEST_F(AtomicFileLinkTest, StaleTempFilesOfDeadWritersAreRemoved) {
+  // A writer killed between create and rename leaves .tmp-NAME-PID behind.
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  ASSERT_GT(child, 0);
+  waitpid(child, nullptr, 0);  // `child` is a pid nobody runs now
+  const fs::path stale = dir_ / absl::StrCat(".tmp-marks-", child);
+  const fs::path alive = dir_ / absl::StrCat(".tmp-marks-", getppid());  // a live writer's
+  std::ofstream(stale) << "half";
+  std::ofstream(alive) << "busy";
+  ASSERT_TRUE(WriteFileAtomically((dir_ / "marks").string(), "whole").ok());
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(alive));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "replay/common/atomic_file.h"
+#include "replay/common/sealed_file.h"
 #include "replay/common/status_macros.h"
 #include "replay/deep_index/deep_index.capnp.h"
 
@@ -81,19 +82,33 @@ absl::Status WriteDeepIndex(const std::string& trace_dir, const DeepIndex& deep)
   auto bytes = output.getArray();
   return WriteFileAtomically(
       DeepIndexPath(trace_dir),
-      absl::string_view(reinterpret_cast<const char*>(bytes.begin()), bytes.size()));
+      Seal(absl::string_view(reinterpret_cast<const char*>(bytes.begin()), bytes.size())));
 }
 
 absl::StatusOr<DeepIndex> LoadDeepIndex(const std::string& trace_dir) {
   const std::string path = DeepIndexPath(trace_dir);
-  ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path));
+  ASSIGN_OR_RETURN(std::string file, ReadFileToString(path, /*follow_links=*/false));
+  // One replay pass to rebuild: a damaged deep index is an error the user sees, never a silently
+  // different file name or function.
+  absl::StatusOr<Unsealed> sealed = Unseal(file, path);
+  if (!sealed.ok() || !sealed->sealed) {
+    return absl::DataLossError(absl::StrCat(
+        sealed.ok() ? absl::StrCat(path, " has no checksum (an older pyreplay wrote it)")
+                    : std::string(sealed.status().message()),
+        "; rebuild it with `pyreplay index --deep`"));
+  }
+  const absl::string_view bytes = sealed->payload;
   DeepIndex deep;
   uint32_t format = 0;
   kj::Maybe<kj::Exception> error = kj::runCatchingExceptions([&]() {
     kj::ArrayInputStream input(kj::ArrayPtr<const kj::byte>(
         reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
     capnp::ReaderOptions options;
-    options.traversalLimitInWords = 1ull << 28;
+    // Bounded by the file's size: a crafted segment table (zeros pack 1024 to 1) would otherwise
+    // make the reader allocate up to the limit before reading a byte (found by sidecar_fuzz).
+    // Real deep indexes unpack to well under 32 words per packed byte.
+    options.traversalLimitInWords =
+        std::min<uint64_t>(1ull << 28, std::max<uint64_t>(1 << 16, bytes.size() * 32));
     capnp::PackedMessageReader message(input, options);
     auto root = message.getRoot<schema::DeepIndex>();
     format = root.getFormatVersion();

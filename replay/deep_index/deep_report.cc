@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "replay/common/text_escape.h"
 #include "replay/common/status_macros.h"
 #include "replay/common/terminal.h"
 #include "replay/deep_index/deep_builder.h"
@@ -44,9 +45,10 @@ std::string FormatEventsTableDeep(const EventIndex& index, const std::vector<siz
   size_t thread_width = 6, location_width = 6;
   for (size_t i : selected) {
     const IndexEntry& e = index.entries[i];
-    threads.push_back(ThreadLabel(&deep, e.tid));
+    // Thread names, file and function names come from the trace: escaped, one line each.
+    threads.push_back(EscapeText(ThreadLabel(&deep, e.tid)));
     const DeepEntry* d = deep.Find(e.event);
-    locations.push_back(d != nullptr && !d->stack.empty() ? PythonLocation(*d) : "-");
+    locations.push_back(d != nullptr && !d->stack.empty() ? EscapeText(PythonLocation(*d)) : "-");
     thread_width = std::max(thread_width, threads.back().size());
     location_width = std::max(location_width, locations.back().size());
   }
@@ -62,7 +64,8 @@ std::string FormatEventsTableDeep(const EventIndex& index, const std::vector<siz
     }
     absl::StrAppendFormat(&out, "%8d  %9.3f  %-*s  %-11s  %-*s  %s\n", e.event,
                           e.time - index.first_time, tw, threads[row],
-                          std::string(EventKindName(e.kind)), lw, locations[row], details);
+                          std::string(EventKindName(e.kind)), lw, locations[row],
+                          EscapeText(details));
   }
   return out;
 }

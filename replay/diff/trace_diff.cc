@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "replay/common/status_macros.h"
+#include "replay/common/text_escape.h"
 
 namespace pyreplay {
 namespace {
@@ -160,7 +161,7 @@ void CollectSteps(Side& side) {
     step.tid = actor;
     step.what = StepText(side, e);
     if (side.in->deep) {
-      if (const DeepEntry* d = side.in->deep->Find(e.event)) step.python = PythonContext(*d);
+      if (const DeepEntry* d = side.in->deep->Find(e.event)) step.python = EscapeText(PythonContext(*d));  // trace text: printed
     }
     step.ordinal = ++ordinals[thread];
     side.steps[thread].push_back(std::move(step));
@@ -315,12 +316,12 @@ absl::StatusOr<TraceDiff> DiffTraces(const DiffSide& passing_in, const DiffSide&
   std::map<std::string, DiffThread> threads;
   for (const auto& [id, tid] : passing.tid_of) {
     threads[id].passing_tid = tid;
-    if (passing_in.deep) threads[id].name = passing_in.deep->ThreadName(tid);
+    if (passing_in.deep) threads[id].name = EscapeText(passing_in.deep->ThreadName(tid));
   }
   for (const auto& [id, tid] : failing.tid_of) {
     threads[id].failing_tid = tid;
     if (failing_in.deep && threads[id].name.empty()) {
-      threads[id].name = failing_in.deep->ThreadName(tid);
+      threads[id].name = EscapeText(failing_in.deep->ThreadName(tid));
     }
   }
   for (auto& [id, t] : threads) {

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include <capnp/message.h>
 #include <capnp/serialize-packed.h>
@@ -23,12 +24,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "replay/common/atomic_file.h"
+#include "replay/common/sealed_file.h"
 #include "replay/common/sha256.h"
 #include "replay/common/status_macros.h"
 #include "replay/index/index.capnp.h"
 #include "replay/trace/rr_trace.capnp.h"
 #include "replay/trace/raw_data_reader.h"
 #include "replay/trace/task_stream.h"
+#include "replay/trace/trace_digests.h"
 #include "replay/trace/trace_reader.h"
 
 namespace pyreplay {
@@ -646,7 +649,13 @@ bool SameStamps(const std::vector<StreamStamp>& a, const std::vector<StreamStamp
 
 // ReadIndexFile parses a saved index; `format` receives its format version.
 absl::StatusOr<EventIndex> ReadIndexFile(const std::string& path, uint32_t* format) {
-  ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path));
+  ASSIGN_OR_RETURN(std::string file, ReadFileToString(path, /*follow_links=*/false));
+  // The index is a cache: a damaged one (or one without a checksum) is simply rebuilt.
+  ASSIGN_OR_RETURN(Unsealed sealed, Unseal(file, path));
+  if (!sealed.sealed) {
+    return absl::DataLossError(absl::StrCat(path, ": no checksum (an older pyreplay wrote it)"));
+  }
+  const absl::string_view bytes = sealed.payload;
   EventIndex index;
   kj::Maybe<kj::Exception> error = kj::runCatchingExceptions([&]() {
     kj::ArrayInputStream input(kj::ArrayPtr<const kj::byte>(
@@ -913,7 +922,7 @@ absl::Status WriteIndex(const std::string& trace_dir, const EventIndex& index) {
   auto bytes = output.getArray();
   return WriteFileAtomically(
       IndexPath(trace_dir),
-      absl::string_view(reinterpret_cast<const char*>(bytes.begin()), bytes.size()));
+      Seal(absl::string_view(reinterpret_cast<const char*>(bytes.begin()), bytes.size())));
 }
 
 absl::StatusOr<EventIndex> LoadIndex(const std::string& trace_dir) {
@@ -946,6 +955,14 @@ absl::StatusOr<EventIndex> LoadOrBuildIndex(const std::string& trace_dir,
   if (rebuilt != nullptr) *rebuilt = false;
   if (saved != nullptr) *saved = true;
   ASSIGN_OR_RETURN(TraceHeader header, ReadTraceHeader(trace_dir));
+  // Every file's size against the digests (a stat each): a truncated `data` or mapped file is
+  // caught here, even when the saved index is fresh and no stream is read.
+  ASSIGN_OR_RETURN(std::optional<TraceDigests> digests, LoadTraceDigests(trace_dir));
+  if (digests) {
+    RETURN_IF_ERROR(CheckTraceSizes(trace_dir, *digests));
+    // `version` (rr's header: the uuid `info` shows) is read whole, and is small: hash it too.
+    RETURN_IF_ERROR(CheckSmallFile(trace_dir, *digests, "version"));
+  }
   ASSIGN_OR_RETURN(std::vector<StreamStamp> stamps, CurrentStamps(trace_dir));
   uint32_t format = 0;
   absl::StatusOr<EventIndex> on_disk = ReadIndexFile(IndexPath(trace_dir), &format);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -11,7 +12,9 @@
 #include "absl/strings/str_split.h"
 #include "replay/common/human_size.h"
 #include "replay/common/status_macros.h"
+#include "replay/common/text_escape.h"
 #include "replay/record/recording_meta.h"
+#include "replay/trace/trace_digests.h"
 #include "replay/trace/trace_reader.h"
 
 namespace pyreplay {
@@ -112,7 +115,7 @@ std::string FormatEventsTable(const EventIndex& index, const std::vector<size_t>
     const IndexEntry& e = index.entries[i];
     absl::StrAppendFormat(&out, "%8d  %9.3f  %7d  %-11s  %s\n", e.event,
                           e.time - index.first_time, e.tid, std::string(EventKindName(e.kind)),
-                          DescribeEntry(index, e));
+                          EscapeText(DescribeEntry(index, e)));  // socket paths are trace data
   }
   return out;
 }
@@ -178,6 +181,10 @@ absl::StatusOr<TraceInfo> GetTraceInfo(const std::string& trace_dir, EventIndex*
   } else if (!absl::IsNotFound(meta.status())) {
     return meta.status();
   }
+  // LoadOrBuildIndex below fails on a file whose size is not the recorded one.
+  ASSIGN_OR_RETURN(std::optional<TraceDigests> digests, LoadTraceDigests(trace_dir));
+  info.integrity = digests ? "sizes match the recording (`pyreplay verify` checks every byte)"
+                           : "unverified: no digests (plain rr, or an older pyreplay)";
   ASSIGN_OR_RETURN(IndexFreshness before, CheckIndexFreshness(trace_dir));
   bool rebuilt = false, saved = true;
   ASSIGN_OR_RETURN(EventIndex index, LoadOrBuildIndex(trace_dir, nullptr, &rebuilt, &saved));
@@ -211,7 +218,8 @@ absl::StatusOr<TraceInfo> GetTraceInfo(const std::string& trace_dir, EventIndex*
 std::string FormatTraceInfo(const TraceInfo& info) {
   std::string out;
   auto line = [&](absl::string_view key, absl::string_view value) {
-    absl::StrAppendFormat(&out, "%-12s %s\n", absl::StrCat(key, ":"), value);
+    // Values come from the trace (the command, paths): one line each, escaped.
+    absl::StrAppendFormat(&out, "%-12s %s\n", absl::StrCat(key, ":"), EscapeText(value));
   };
   line("trace", info.trace_dir);
   line("command", info.command.empty() ? "(unknown)" : Quote(info.command));
@@ -224,12 +232,13 @@ std::string FormatTraceInfo(const TraceInfo& info) {
   line("duration", absl::StrFormat("%.3f s", info.duration));
   line("threads", absl::StrCat(info.threads));
   for (const auto& [tid, name] : info.thread_names) {
-    absl::StrAppendFormat(&out, "%-12s   %-8d %s\n", "", tid, name);
+    absl::StrAppendFormat(&out, "%-12s   %-8d %s\n", "", tid, EscapeText(name));
   }
   line("processes", absl::StrCat(info.processes));
   line("connections", absl::StrCat(info.connections));
   line("size", HumanSize(info.size_bytes));
   line("index", info.index_state);
+  line("integrity", info.integrity);
   return out;
 }
 
@@ -241,6 +250,7 @@ nlohmann::json TraceInfoJson(const TraceInfo& info) {
           {"duration", info.duration}, {"threads", info.threads},
           {"processes", info.processes}, {"connections", info.connections},
           {"size_bytes", info.size_bytes}, {"index", info.index_state},
+          {"integrity", info.integrity},
           {"thread_names", ThreadNamesJson(info.thread_names)}};
 }
 
@@ -293,10 +303,12 @@ std::string FormatTraceList(const std::vector<TraceListing>& traces) {
                                     when_width, "RECORDED", "EVENTS", "SIZE", "COMMAND");
   for (size_t i = 0; i < traces.size(); ++i) {
     const TraceListing& t = traces[i];
-    absl::StrAppendFormat(&out, "%-*s  %-*s  %9s  %10s  %s\n", name_width, t.name, when_width,
+    absl::StrAppendFormat(&out, "%-*s  %-*s  %9s  %10s  %s\n", name_width, EscapeText(t.name),
+                          when_width,
                           whens[i], t.events >= 0 ? absl::StrCat(t.events) : "-",
                           HumanSize(t.size_bytes),
-                          t.problem.empty() ? t.command : absl::StrCat("(", t.problem, ")"));
+                          EscapeText(t.problem.empty() ? t.command
+                                                       : absl::StrCat("(", t.problem, ")")));
   }
   return out;
 }

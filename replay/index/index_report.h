@@ -59,6 +59,9 @@ struct TraceInfo {
   size_t connections = 0;        // successful connects
   uint64_t size_bytes = 0;       // all files of the trace
   std::string index_state;       // "fresh", or "rebuilt (was missing|stale)", or "not saved"
+  // "sizes checked" when the trace has digests (each file's size was compared; `pyreplay verify`
+  // hashes every byte), "unverified" when it has none (plain rr, an older pyreplay).
+  std::string integrity;
   // tid -> Python thread name, sorted by tid. GetTraceInfo leaves it empty: the names come from
   // the deep index, which the caller adds when it has a fresh one.
   std::vector<std::pair<int32_t, std::string>> thread_names;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +25,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "replay/common/atomic_file.h"
+#include "replay/common/sealed_file.h"
 #include "replay/common/status_macros.h"
 #include "replay/marks/marks.capnp.h"
 
@@ -39,11 +41,22 @@ class FileLock {
  public:
   static absl::StatusOr<FileLock> Acquire(const std::string& path) {
     std::error_code ec;
-    fs::create_directories(fs::path(path).parent_path(), ec);
-    int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    const std::string dir = fs::path(path).parent_path().string();
+    RETURN_IF_ERROR(RefuseLink(dir));
+    fs::create_directories(dir, ec);
+    // O_NOFOLLOW: a `marks.lock` link planted in a copied trace would create a file wherever it
+    // points. A hard link to someone else's file is refused too (the lock is ours alone).
+    int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0 && errno == ELOOP) return RefuseLink(path);
     if (fd < 0) {
       return absl::PermissionDeniedError(
           absl::StrCat(path, ": cannot open the marks lock: ", strerror(errno)));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+      close(fd);
+      return absl::FailedPreconditionError(absl::StrCat(
+          path, " is not a plain file of its own (a hard link or a device?); remove it"));
     }
     while (flock(fd, LOCK_EX) != 0) {
       if (errno == EINTR) continue;
@@ -134,8 +147,11 @@ std::string NamesOf(const std::vector<Mark>& marks) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<Mark>> ParseMarkFile(absl::string_view bytes,
+absl::StatusOr<std::vector<Mark>> ParseMarkFile(absl::string_view file,
                                                 absl::string_view origin) {
+  // Unsealed: a marks file from before marks carried a checksum; it still reads.
+  ASSIGN_OR_RETURN(Unsealed sealed, Unseal(file, origin));
+  const absl::string_view bytes = sealed.payload;
   if (bytes.size() % sizeof(capnp::word) != 0 || bytes.empty()) {
     return absl::DataLossError(absl::StrCat(origin, " is corrupt: ", bytes.size(),
                                             " bytes is not a whole Cap'n Proto message"));
@@ -174,7 +190,7 @@ std::string SerializeMarkFile(const std::vector<Mark>& marks) {
   for (size_t i = 0; i < marks.size(); ++i) ToSchema(marks[i], list[i]);
   kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
   kj::ArrayPtr<const char> chars = words.asChars();
-  return std::string(chars.begin(), chars.size());
+  return Seal(absl::string_view(chars.begin(), chars.size()));
 }
 
 std::string DefaultAuthor() {
@@ -219,7 +235,8 @@ MarkStore::MarkStore(std::string trace_dir)
     : dir_((fs::path(trace_dir) / "pyreplay").string()), path_((fs::path(dir_) / "marks").string()) {}
 
 absl::StatusOr<std::vector<Mark>> MarkStore::List() const {
-  absl::StatusOr<std::string> bytes = ReadFileToString(path_);
+  RETURN_IF_ERROR(RefuseLink(dir_));
+  absl::StatusOr<std::string> bytes = ReadFileToString(path_, /*follow_links=*/false);
   if (absl::IsNotFound(bytes.status())) return std::vector<Mark>{};
   if (!bytes.ok()) return bytes.status();
   absl::StatusOr<std::vector<Mark>> marks = ParseMarkFile(*bytes, path_);
@@ -249,7 +266,7 @@ template <typename Change>
 absl::Status MarkStore::Mutate(Change change) {
   ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(path_ + ".lock"));
   std::vector<Mark> marks;
-  absl::StatusOr<std::string> bytes = ReadFileToString(path_);
+  absl::StatusOr<std::string> bytes = ReadFileToString(path_, /*follow_links=*/false);
   if (bytes.ok()) {
     absl::StatusOr<std::vector<Mark>> parsed = ParseMarkFile(*bytes, path_);
     if (!parsed.ok()) {
@@ -335,18 +352,20 @@ absl::StatusOr<MergeResult> MarkStore::MergeFrom(const std::vector<Mark>& incomi
   return result;
 }
 
-absl::StatusOr<std::string> MarkStore::Recover() {
+absl::StatusOr<std::string> MarkStore::Recover(bool* restored) {
+  if (restored != nullptr) *restored = false;
   ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(path_ + ".lock"));
-  absl::StatusOr<std::string> bytes = ReadFileToString(path_);
+  absl::StatusOr<std::string> bytes = ReadFileToString(path_, /*follow_links=*/false);
   if (!bytes.ok()) return std::string();
   if (ParseMarkFile(*bytes, path_).ok()) return std::string();
   std::string aside = absl::StrCat(path_, ".corrupt-", absl::ToUnixSeconds(absl::Now()));
   std::error_code ec;
   fs::rename(path_, aside, ec);
   if (ec) return absl::InternalError(absl::StrCat("cannot move ", path_, " aside: ", ec.message()));
-  absl::StatusOr<std::string> good = ReadFileToString(path_ + ".bak");
+  absl::StatusOr<std::string> good = ReadFileToString(path_ + ".bak", /*follow_links=*/false);
   if (good.ok() && ParseMarkFile(*good, path_ + ".bak").ok()) {
     RETURN_IF_ERROR(WriteFileAtomically(path_, *good));
+    if (restored != nullptr) *restored = true;
   }
   return aside;
 }

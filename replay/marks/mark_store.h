@@ -1,5 +1,9 @@
 // mark_store.h: named, annotated positions saved with a trace, in `<trace>/pyreplay/marks`.
 //
+// The files carry a checksum (sealed_file.h): a changed byte is DataLoss, never a changed mark.
+// The lock, the files and the folder are never opened through a symbolic link (one planted in a
+// trace copied by other means than `pack` is refused with one line).
+//
 // Every write is a read-modify-write under an exclusive flock on `<trace>/pyreplay/marks.lock`,
 // and replaces the file atomically (temp file, fsync, rename): concurrent writers (gdb sessions,
 // the CLI, `pack` merging) lose nothing, and a writer killed mid-write leaves the last good file.
@@ -79,7 +83,9 @@ class MarkStore {
 
   // Recover sets a corrupt marks file aside (as marks.corrupt-<time>) and restores marks.bak.
   // Returns the path the corrupt file went to, or "" when the store was not corrupt.
-  absl::StatusOr<std::string> Recover();
+  // `restored`, when given, says whether a good marks.bak was put back (false: there was none,
+  // or it is damaged too, and the store is now empty).
+  absl::StatusOr<std::string> Recover(bool* restored = nullptr);
 
   const std::string& path() const { return path_; }
 

@@ -201,3 +201,55 @@ TEST(MarkNameTest, Rules) {
 
 }  // namespace
 }  // namespace pyreplay
+
+namespace pyreplay {
+namespace {
+
+class MarkStoreHostileTest : public MarkStoreTest {};
+
+TEST_F(MarkStoreHostileTest, AFlippedByteIsDataLossNeverAChangedMark) {
+  MarkStore store(dir_.string());
+  ASSERT_TRUE(store.Add(At("a", 10)).ok());
+  const std::string good = *ReadFileToString(store.path());
+  for (size_t i = 0; i < good.size(); ++i) {
+    std::string bad = good;
+    bad[i] = static_cast<char>(bad[i] ^ 0x5a);
+    absl::StatusOr<std::vector<Mark>> marks = ParseMarkFile(bad, "marks");
+    EXPECT_FALSE(marks.ok()) << "byte " << i << " changed silently";
+  }
+}
+
+TEST_F(MarkStoreHostileTest, UnsealedMarksOfAnOlderPyreplayStillRead) {
+  MarkStore store(dir_.string());
+  ASSERT_TRUE(store.Add(At("a", 10)).ok());
+  const std::string sealed = *ReadFileToString(store.path());
+  absl::StatusOr<std::vector<Mark>> marks =
+      ParseMarkFile(sealed.substr(0, sealed.size() - 80), "marks");
+  ASSERT_TRUE(marks.ok()) << marks.status();
+  EXPECT_EQ(marks->size(), 1u);
+}
+
+TEST_F(MarkStoreHostileTest, ALockLinkIsRefusedAndNothingIsCreatedWhereItPoints) {
+  MarkStore store(dir_.string());
+  fs::create_directories(dir_ / "pyreplay");
+  const fs::path victim = dir_ / "elsewhere";
+  fs::create_symlink(victim, dir_ / "pyreplay" / "marks.lock");
+  absl::StatusOr<Mark> added = store.Add(At("a", 10));
+  EXPECT_TRUE(absl::IsFailedPrecondition(added.status())) << added.status();
+  EXPECT_NE(added.status().message().find("symbolic link"), std::string::npos);
+  EXPECT_FALSE(fs::exists(victim));
+}
+
+TEST_F(MarkStoreHostileTest, RecoverSaysWhetherItRestored) {
+  MarkStore store(dir_.string());
+  fs::create_directories(dir_ / "pyreplay");
+  ASSERT_TRUE(WriteFileAtomically(store.path(), "garbage garbage!").ok());
+  bool restored = true;
+  absl::StatusOr<std::string> aside = store.Recover(&restored);
+  ASSERT_TRUE(aside.ok()) << aside.status();
+  EXPECT_FALSE(aside->empty());
+  EXPECT_FALSE(restored);  // there was no marks.bak
+}
+
+}  // namespace
+}  // namespace pyreplay

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "replay/common/text_escape.h"
 #include "replay/common/atomic_file.h"
 #include "replay/common/sha256.h"
 #include "replay/common/status_macros.h"
@@ -46,7 +47,7 @@ std::string Canonical(const Mark& m) {
   json j = {m.name, m.note, m.author, m.created_unix_nanos, m.python_location,
             m.position.event, m.position.ticks, m.position.tid, m.position.pc,
             m.position.restart_event, m.position.hit_count, regs};
-  return j.dump();
+  return DumpJson(j, -1);  // a mark's text may hold any bytes: escaped, never thrown
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "replay/common/text_escape.h"
 #include "replay/common/sha256.h"
 
 namespace pyreplay {
@@ -33,8 +34,18 @@ absl::StatusOr<PackFileKind> ParseKind(absl::string_view name) {
 
 uint64_t PackManifest::TotalBytes() const {
   uint64_t total = 0;
-  for (const PackFile& f : files) total += f.size;
+  for (const PackFile& f : files) {
+    if (__builtin_add_overflow(total, f.size, &total)) return UINT64_MAX;
+  }
   return total;
+}
+
+bool PackManifest::SizesOverflow() const {
+  uint64_t total = 0;
+  for (const PackFile& f : files) {
+    if (__builtin_add_overflow(total, f.size, &total)) return true;
+  }
+  return false;
 }
 
 absl::string_view PackFileKindName(PackFileKind kind) {
@@ -66,14 +77,17 @@ std::string SerializeManifest(const PackManifest& manifest) {
               {"rr_version", manifest.rr_version},
               {"rr_trace_format", manifest.rr_trace_format},
               {"files", std::move(files)}};
-  return out.dump(1) + "\n";
+  // Paths passed CheckPackPath (printable UTF-8); the handler guards the ELF-derived fields.
+  return out.dump(1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 absl::Status CheckPackPath(absl::string_view path, PackFileKind kind) {
   auto bad = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat("unsafe path \"", path, "\": ", why));
+    return absl::InvalidArgumentError(absl::StrCat("unsafe path \"", EscapeText(path), "\": ", why));
   };
   if (path.empty()) return bad("empty");
+  // A name that is not printable UTF-8 could not be listed (JSON) or shown safely.
+  if (!IsSafeText(path)) return bad("not printable UTF-8 (control characters or invalid bytes)");
   if (path.size() > 4096) return bad("longer than 4096 bytes");
   if (path.find('\0') != absl::string_view::npos) return bad("contains a NUL byte");
   if (path[0] == '/') return bad("absolute paths are not allowed");

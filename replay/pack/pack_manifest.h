@@ -54,7 +54,10 @@ struct PackManifest {
   int rr_trace_format = 0;
   std::vector<PackFile> files;
 
+  // TotalBytes is the sum of the files' sizes, saturated at UINT64_MAX: a crafted manifest
+  // whose sizes wrap around 2^64 must never look small. SizesOverflow says it saturated.
   uint64_t TotalBytes() const;
+  bool SizesOverflow() const;
 };
 
 // SerializeManifest writes the manifest as JSON, in a fixed layout (no timestamps), so packing the

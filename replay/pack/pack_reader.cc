@@ -1,5 +1,6 @@
 #include "replay/pack/pack_reader.h"
 
+#include <algorithm>
 #include <archive.h>
 #include <archive_entry.h>
 #include <sys/stat.h>
@@ -113,6 +114,10 @@ absl::StatusOr<std::unique_ptr<PackReader>> PackReader::Open(const std::string& 
         path, " lists ", m.files.size(), " files, more than the limit of ", limits.max_entries,
         "; refusing to unpack it (raise --max-entries only if you trust the sender)"));
   }
+  if (m.SizesOverflow()) {
+    return reader->Corrupt(absl::StrCat(kManifestName, "'s file sizes add up to more than 2^64 "
+                                        "bytes (crafted to wrap around the limit?)"));
+  }
   if (m.TotalBytes() > limits.max_bytes) {
     return absl::FailedPreconditionError(absl::StrCat(
         path, " would unpack to ", m.TotalBytes(), " bytes, more than the limit of ",
@@ -120,6 +125,7 @@ absl::StatusOr<std::unique_ptr<PackReader>> PackReader::Open(const std::string& 
                           "sender)"));
   }
   for (size_t i = 0; i < m.files.size(); ++i) reader->index_[m.files[i].path] = i;
+  reader->limits_ = limits;
   return reader;
 }
 
@@ -170,6 +176,11 @@ absl::StatusOr<const PackFile*> PackReader::Next() {
   if (!seen_.insert(name).second) {
     return Corrupt(absl::StrCat("entry \"", name, "\" appears twice"));
   }
+  if (seen_.size() > limits_.max_entries) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path_, " holds more than ", limits_.max_entries, " files; stopped there (raise "
+        "--max-entries only if you trust the sender)"));
+  }
   const PackFile& file = manifest_.files[it->second];
   if (archive_entry_size(entry) < 0 || static_cast<uint64_t>(archive_entry_size(entry)) != file.size) {
     return Corrupt(absl::StrCat("\"", name, "\" has ", archive_entry_size(entry),
@@ -199,6 +210,13 @@ absl::Status PackReader::ReadData(const std::function<absl::Status(const char*, 
     if (total > current_->size) {
       return Corrupt(absl::StrCat("\"", current_->path, "\" is longer than the manifest says"));
     }
+    // Counted as handed out, not as the manifest claims: nothing beyond the limit is written.
+    if (static_cast<uint64_t>(n) > limits_.max_bytes - std::min(bytes_out_, limits_.max_bytes)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          path_, " would unpack to more than ", limits_.max_bytes, " bytes; stopped at \"",
+          current_->path, "\" (raise --max-bytes only if you trust the sender)"));
+    }
+    bytes_out_ += static_cast<uint64_t>(n);
     hash.Update(buffer.data(), static_cast<size_t>(n));
     RETURN_IF_ERROR(sink(buffer.data(), static_cast<size_t>(n)));
   }

@@ -55,7 +55,9 @@ class PackReader {
   absl::StatusOr<const PackFile*> Next();
 
   // ReadData streams the current entry's data to `sink`, then checks its size and SHA-256.
-  // DataLoss naming the file when they differ or the archive is damaged.
+  // DataLoss naming the file when they differ or the archive is damaged. Every byte handed to
+  // `sink` is also counted against the limits' max_bytes, and every entry against max_entries,
+  // as it goes: the limits bound what is written, whatever the manifest claims.
   absl::Status ReadData(const std::function<absl::Status(const char*, size_t)>& sink);
 
   // ReadFile reads the current entry into memory (for small sidecar files).
@@ -76,6 +78,8 @@ class PackReader {
   std::set<std::string> seen_;
   const PackFile* current_ = nullptr;
   bool current_read_ = true;
+  UnpackLimits limits_;
+  uint64_t bytes_out_ = 0;    // handed to a sink so far, over every entry
 };
 
 // ReadPackedFile returns the contents of one file of a pack (e.g. kPackedMarksPath) without

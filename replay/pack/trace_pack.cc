@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -26,6 +27,7 @@
 #include "replay/record/recording_meta.h"
 #include "replay/record/replay_launcher.h"
 #include "replay/record/rr_tool.h"
+#include "replay/trace/trace_digests.h"
 
 namespace pyreplay {
 namespace fs = std::filesystem;
@@ -229,7 +231,12 @@ absl::StatusOr<PackSummary> PackTrace(const PackOptions& options) {
   std::string stamp_path = (root / kRrPackStampPath).string();
   absl::StatusOr<std::string> stamp = ReadFileToString(stamp_path);
   bool rr_packed = stamp.ok() && !stamp->empty() && *stamp == RrPackStamp(root);
+  // A pack carries the trace to someone else: never a damaged one (trace_digests.h).
+  ASSIGN_OR_RETURN(std::optional<TraceDigests> digests, LoadTraceDigests(options.trace_dir));
   if (options.run_rr_pack && !rr_packed) {
+    // rr pack rewrites `mmaps` and replaces the hard links with copies: check every byte first,
+    // then record the digests of what rr pack left (below), so the pack stays verifiable.
+    RETURN_IF_ERROR(CheckTraceFiles(options.trace_dir));
     // rr pack opens no performance counters, so it needs no no-PMU preload.
     RETURN_IF_ERROR(CheckRrAvailable());
     std::string output;
@@ -240,6 +247,10 @@ absl::StatusOr<PackSummary> PackTrace(const PackOptions& options) {
     if (!status.ok()) {
       return absl::FailedPreconditionError(absl::StrCat(
           "`rr pack ", options.trace_dir, "` failed (status ", status.ShellCode(), "): ", output));
+    }
+    if (digests) {
+      RETURN_IF_ERROR(WriteTraceDigests(options.trace_dir));
+      ASSIGN_OR_RETURN(digests, LoadTraceDigests(options.trace_dir));
     }
     // Not fatal: without the stamp the next pack just runs rr pack again.
     (void)WriteFileAtomically(stamp_path, RrPackStamp(root));
@@ -295,6 +306,13 @@ absl::StatusOr<PackSummary> PackTrace(const PackOptions& options) {
   for (size_t i = 0; i < manifest.files.size(); ++i) {
     RETURN_IF_ERROR(hash_status[i]);
     advance(manifest.files[i].size);
+    // The hash pass already read every byte: compare with the recording's digests for free.
+    if (const FileDigest* recorded = digests ? digests->Find(manifest.files[i].path) : nullptr;
+        recorded != nullptr &&
+        (recorded->sha256 != manifest.files[i].sha256 || recorded->size != manifest.files[i].size)) {
+      return ChangedAfterRecording(options.trace_dir, recorded->path,
+                                   "pack refuses to carry a damaged trace");
+    }
   }
   std::string manifest_json = SerializeManifest(manifest);
 

@@ -250,6 +250,58 @@ TEST_F(UnpackTest, LimitsRefuseBombsBeforeWriting) {
   EXPECT_TRUE(fs::is_empty(dir_ / "work"));
 }
 
+// The bypass: sizes that wrap around 2^64 to a small total. The manifest lists a real
+// 8 MiB file and a second whose size is 2^64 - 8 MiB + 100, so the sizes add up to 100 in
+// unsigned 64-bit arithmetic, far below --max-bytes 1000. It must be refused before any byte is
+// written (not after 8 MiB).
+TEST_F(UnpackTest, SizesThatWrapAreRefusedBeforeAnyByteIsWritten) {
+  const std::string big(8 << 20, '\0');
+  PackManifest m;
+  m.trace_name = "t";
+  m.files.push_back({.path = "version", .size = 11, .sha256 = Sha256Hex("85\nheader12")});
+  m.files.push_back({.path = "data", .size = big.size(), .sha256 = Sha256Hex(big)});
+  m.files.push_back({.path = "events", .size = UINT64_MAX - big.size() - 11 + 101,
+                     .sha256 = Sha256Hex("x")});
+  uint64_t wrapped = 0;
+  for (const PackFile& f : m.files) wrapped += f.size;  // what the old code summed
+  ASSERT_EQ(wrapped, 100u);
+  ASSERT_TRUE(m.SizesOverflow());
+  EXPECT_EQ(m.TotalBytes(), UINT64_MAX);
+  std::string pack = WritePack({{kManifestName, SerializeManifest(m)},
+                                {"version", "85\nheader12"},
+                                {"data", big},
+                                {"events", "x"}});
+  UnpackOptions options{.pack = pack, .target = (dir_ / "work/trace").string(), .progress = false};
+  options.limits.max_bytes = 1000;
+  absl::Status status = UnpackTrace(options).status();
+  EXPECT_TRUE(absl::IsDataLoss(status)) << status;
+  EXPECT_NE(status.message().find("2^64"), std::string::npos) << status;
+  EXPECT_TRUE(fs::is_empty(dir_ / "work"));  // not even a temp folder
+  absl::StatusOr<PackInfo> info = ReadPackInfo(pack);
+  EXPECT_FALSE(info.ok());
+}
+
+// The limit is counted as bytes are handed out, too: with a manifest that tells the truth the
+// check before writing fires first, but the running count is what bounds a reader that skips it.
+TEST_F(UnpackTest, MaxBytesIsCountedAsWritten) {
+  std::string pack = WritePack(GoodEntries());
+  UnpackLimits limits;
+  limits.max_bytes = 6000;  // the manifest's total (5000 + 12 + 2) fits
+  absl::StatusOr<std::unique_ptr<PackReader>> reader = PackReader::Open(pack, limits);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  uint64_t handed = 0;
+  for (;;) {
+    absl::StatusOr<const PackFile*> file = (*reader)->Next();
+    ASSERT_TRUE(file.ok()) << file.status();
+    if (*file == nullptr) break;
+    ASSERT_TRUE((*reader)->ReadData([&](const char*, size_t n) {
+      handed += n;
+      return absl::OkStatus();
+    }).ok());
+  }
+  EXPECT_LE(handed, limits.max_bytes);
+}
+
 TEST_F(UnpackTest, FlippedBytesAndTruncationAreRejected) {
   std::string good = WritePack(GoodEntries());
   std::string bytes = *ReadFileToString(good);

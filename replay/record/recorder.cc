@@ -17,6 +17,7 @@
 #include "replay/record/recording_meta.h"
 #include "replay/record/rr_tool.h"
 #include "replay/sources/script_sources.h"
+#include "replay/trace/trace_digests.h"
 
 namespace pyreplay {
 namespace fs = std::filesystem;
@@ -150,6 +151,9 @@ absl::StatusOr<RecordResult> Record(const RecordRequest& request) {
     fprintf(stderr, "pyreplay: warning: the script's sources were not kept in the trace: %s\n",
             std::string(copied.status().message()).c_str());
   }
+
+  // Last: what every file is now, so any later change is caught (trace_digests.h).
+  RETURN_IF_ERROR(WriteTraceDigests(trace_dir));
 
   RecordResult result;
   result.trace_dir = trace_dir;

@@ -18,7 +18,8 @@
 
 namespace pyreplay {
 
-inline constexpr int kRecordingMetaFormat = 1;
+// Format 2 adds "sha256", the file's own checksum (recording_meta.cc).
+inline constexpr int kRecordingMetaFormat = 2;
 
 struct RecordingMeta {
   int format = kRecordingMetaFormat;

@@ -1,6 +1,8 @@
 #include "replay/record/replay_launcher.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -16,6 +18,8 @@
 #include "replay/record/recording_meta.h"
 #include "replay/record/rr_tool.h"
 #include "replay/sources/cpython_sources.h"
+#include "replay/trace/mapped_files.h"
+#include "replay/trace/trace_digests.h"
 #include "replay/trace/trace_reader.h"
 
 namespace pyreplay {
@@ -94,10 +98,23 @@ absl::Status CheckGotoTarget(const std::string& trace_dir, const std::string& ta
     }
     return absl::OkStatus();
   }
+  if (target.empty()) {
+    return absl::InvalidArgumentError(
+        "--goto needs a target: an event number N, +K (the K-th indexed event) or @MARK");
+  }
   absl::string_view digits = target;
   bool relative = absl::ConsumePrefix(&digits, "+");
+  const bool all_digits = !digits.empty() && std::all_of(digits.begin(), digits.end(),
+                                                         [](char c) { return absl::ascii_isdigit(c); });
   uint64_t value = 0;
-  if (target.empty() || !absl::SimpleAtoi(digits, &value) || !absl::ascii_isdigit(digits[0])) {
+  if (all_digits && !relative && !absl::SimpleAtoi(digits, &value)) {
+    // Too large for 64 bits: out of range, in the words `pyr goto` uses for the same number.
+    ASSIGN_OR_RETURN(EventIndex index, LoadOrBuildIndex(trace_dir));
+    return absl::OutOfRangeError(absl::StrCat("--goto ", target, ": event ", digits,
+                                              " is out of range: this trace has events 1 to ",
+                                              index.event_count));
+  }
+  if (!all_digits || !absl::SimpleAtoi(digits, &value)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--goto ", target, " is not a target: use an event number N, +K (the K-th indexed "
         "event) or @MARK (-K has nothing before the start of the replay)"));
@@ -113,7 +130,7 @@ absl::Status CheckGotoTarget(const std::string& trace_dir, const std::string& ta
   }
   if (value < 1 || value > index.event_count) {
     return absl::OutOfRangeError(absl::StrCat("--goto ", target, ": event ", value,
-                                              " is out of range: ", trace_dir, " has events 1 to ",
+                                              " is out of range: this trace has events 1 to ",
                                               index.event_count));
   }
   return absl::OkStatus();
@@ -165,14 +182,37 @@ std::vector<std::string> CpythonSourceDirsFor(const std::string& trace_dir, bool
   return GdbSourceDirectories(*sources);
 }
 
+// NoteChangedMetadata explains, in one line before rr starts, the "Metadata of ... changed" lines
+// rr 5.6 logs (at error level, so they cannot be silenced without hiding rr's real errors) for a
+// trace copied by other means than `pyreplay pack`: the copies of the mapped files have new
+// inodes and times. The bytes are what matters, and the digests checked them.
+void NoteChangedMetadata(const std::string& trace_dir) {
+  absl::StatusOr<std::vector<MappedFile>> maps = ReadMappedFiles(trace_dir);
+  if (!maps.ok()) return;
+  const int changed = CountChangedMetadata(*maps);
+  if (changed == 0) return;
+  absl::StatusOr<std::optional<TraceDigests>> digests = LoadTraceDigests(trace_dir);
+  const bool checked = digests.ok() && digests->has_value();
+  fprintf(stderr,
+          "pyreplay: this trace was copied, not packed: rr will say \"Metadata of ... changed\" "
+          "for %d mapped file%s (new inodes and times, %s); `pyreplay pack` and `unpack` give a "
+          "copy it does not warn about\n",
+          changed, changed == 1 ? "" : "s",
+          checked ? "harmless: their bytes match the digests" : "harmless if their bytes are unchanged");
+}
+
 }  // namespace
 
 absl::StatusOr<ExitStatus> Replay(const ReplayRequest& request) {
   RETURN_IF_ERROR(CheckRrAvailable());
   RETURN_IF_ERROR(CheckTraceDir(request.trace_dir));
-  if (!request.goto_target.empty()) {
+  if (!request.goto_target.empty() || request.goto_given) {
     RETURN_IF_ERROR(CheckGotoTarget(request.trace_dir, request.goto_target));
   }
+  // A damaged trace makes rr die with a FATAL and a long backtrace, or diverge: check every
+  // file against the digests first (a few hundred MB/s), and name the damaged one instead.
+  RETURN_IF_ERROR(CheckTraceFiles(request.trace_dir));
+  NoteChangedMetadata(request.trace_dir);
   ASSIGN_OR_RETURN(PmuMode mode, ReplayModeFor(request.trace_dir, request.pmu));
   ASSIGN_OR_RETURN(InstallLayout layout, FindInstallLayout());
   if (!request.autopilot && !FindOnPath("gdb").ok()) {

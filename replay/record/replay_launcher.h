@@ -24,6 +24,7 @@ struct ReplayRequest {
   bool batch = false;
   std::vector<std::string> commands;  // gdb -ex commands, run once gdb is connected
   std::string goto_target;            // "N" or "@mark", or ""
+  bool goto_given = false;            // --goto was given (so an empty target is an error)
   bool autopilot = false;
   bool no_plugin = false;
   std::vector<std::string> gdb_args;  // passed to gdb last

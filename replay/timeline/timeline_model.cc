@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "nlohmann/json.hpp"
+#include "replay/common/text_escape.h"
 
 namespace pyreplay {
 namespace {
@@ -195,6 +196,9 @@ std::string TimelineModelToJson(const TimelineModel& model) {
   root["threads"] = std::move(threads);
   root["events"] = std::move(events);
   root["marks"] = std::move(marks);
+  // Names, notes, paths come from the trace: escaped (\xNN), so the page shows what the bytes
+  // were instead of U+FFFD, and control characters never reach a copy-paste.
+  EscapeJsonStrings(&root);
   return root.dump(-1, ' ', /*ensure_ascii=*/true, json::error_handler_t::replace);
 }
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "replay/common/text_escape.h"
 #include "replay/timeline/timeline_html_template.h"
 
 namespace pyreplay {
@@ -33,7 +34,9 @@ KindStyle StyleOf(absl::string_view kind) {
   return it != kStyles.end() ? it->second : KindStyle{"#111827", "circle"};
 }
 
-std::string XmlEscape(absl::string_view text) {
+std::string XmlEscape(absl::string_view raw) {
+  // Control characters and invalid UTF-8 are not well-formed XML: escape them first (\xNN).
+  const std::string text = EscapeText(raw);
   return absl::StrReplaceAll(text, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"},
                                     {"\"", "&quot;"}, {"'", "&#39;"}});
 }

@@ -84,6 +84,10 @@ absl::StatusOr<TimelineSummary> WriteTimeline(const TimelineRequest& request) {
   absl::StatusOr<std::vector<Mark>> listed = MarkStore(request.trace_dir).List();
   if (listed.ok()) {
     marks = *std::move(listed);
+  } else if (absl::IsDataLoss(listed.status())) {
+    // A damaged marks file is the user's to recover: a picture without its marks would look
+    // like a trace that never had any.
+    return listed.status();
   } else {
     summary.warnings.push_back(
         absl::StrCat("drawn without marks: ", listed.status().message()));
@@ -92,6 +96,7 @@ absl::StatusOr<TimelineSummary> WriteTimeline(const TimelineRequest& request) {
   // The deep index, when there is a fresh one: Python locations and thread names.
   TimelineExtras extras;
   absl::StatusOr<DeepIndex> deep = LoadFreshDeepIndex(request.trace_dir, index);
+  if (absl::IsDataLoss(deep.status())) return deep.status();  // damaged: say so, draw nothing
   if (deep.ok()) {
     extras.deep_indexed = true;
     ApplyDeepAddresses(*deep, &index);  // Unix connections are paired through bind's path

@@ -1,5 +1,7 @@
 #include "replay/trace/mapped_files.h"
 
+#include <sys/stat.h>
+
 #include <unistd.h>
 
 #include "absl/strings/match.h"
@@ -36,6 +38,12 @@ absl::StatusOr<std::vector<MappedFile>> ReadMappedFiles(const std::string& trace
       file.readable_path = fsname;
       if (m.getSource().isFile()) {
         std::string backing = AsString(m.getSource().getFile().getBackingFileName());
+        file.validated = !absl::StartsWith(backing, "mmap_clone_") &&
+                         !absl::StartsWith(backing, "mmap_copy_") &&
+                         (m.getStatMode() != 0 || m.getStatUid() != 0 || m.getStatGid() != 0 ||
+                          m.getStatMTime() != 0);
+        file.recorded_inode = m.getInode();
+        file.recorded_mtime = m.getStatMTime();
         if (!backing.empty()) {
           file.readable_path =
               backing[0] == '/' ? backing : absl::StrCat(trace_dir, "/", backing);
@@ -46,6 +54,16 @@ absl::StatusOr<std::vector<MappedFile>> ReadMappedFiles(const std::string& trace
     }));
   }
   return maps;
+}
+
+int CountChangedMetadata(const std::vector<MappedFile>& maps) {
+  int changed = 0;
+  for (const MappedFile& m : maps) {
+    struct stat st;
+    if (!m.validated || stat(m.readable_path.c_str(), &st) != 0) continue;
+    if (st.st_ino != m.recorded_inode || st.st_mtime != m.recorded_mtime) ++changed;
+  }
+  return changed;
 }
 
 const MappedFile* FindMappedFile(const std::vector<MappedFile>& maps, absl::string_view name) {

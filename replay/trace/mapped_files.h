@@ -26,11 +26,21 @@ struct MappedFile {
   uint64_t file_offset = 0;
   std::string mapped_path;    // the path the tracee mapped, as it was at recording time
   std::string readable_path;  // where its bytes are now: the trace's copy, or mapped_path
+  // rr 5.6 compares these with the backing file at replay (TraceStream.cc) and logs "Metadata of
+  // ... changed" for each mapping that differs: a copied (not packed) trace has new inodes.
+  // validated: the record has a stat to compare (rr pack's copies do not).
+  bool validated = false;
+  uint64_t recorded_inode = 0;
+  int64_t recorded_mtime = 0;
 };
 
 // ReadMappedFiles lists every file-backed mapping of `<trace_dir>/mmaps`, in recording order.
 // NotFound when the stream is missing, DataLoss (naming the offset) when it is corrupt.
 absl::StatusOr<std::vector<MappedFile>> ReadMappedFiles(const std::string& trace_dir);
+
+// CountChangedMetadata is how many mappings rr will warn about ("Metadata of ... changed") when
+// it replays `maps`: a validated file backing whose inode or mtime is not the recorded one.
+int CountChangedMetadata(const std::vector<MappedFile>& maps);
 
 // FindMappedFile is the first mapping at file offset 0 whose mapped path ends in "/" + name
 // (e.g. "libc.so.6"), or nullptr.

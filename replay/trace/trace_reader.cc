@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <new>
+#include <optional>
 
 #include <kj/exception.h>
 #include <kj/io.h>
@@ -15,9 +16,11 @@
 #include "absl/strings/str_cat.h"
 #include "replay/common/atomic_file.h"
 #include "replay/common/rr_dialect.h"
+#include "replay/common/sha256.h"
 #include "replay/common/status_macros.h"
 #include "replay/trace/internal/chunk_format.h"
 #include "replay/trace/rr_trace.capnp.h"
+#include "replay/trace/trace_digests.h"
 
 namespace pyreplay {
 
@@ -46,8 +49,13 @@ namespace internal {
 // thrown as a KJ exception so that Cap'n Proto's parser stops; StreamReader turns them back.
 class ChunkInput final : public kj::BufferedInputStream {
  public:
-  ChunkInput(std::string path, int fd, uint64_t file_size)
-      : path_(std::move(path)), fd_(fd), file_size_(file_size) {}
+  // `expected`, when given, is what the file was when it was recorded (trace_digests.h): every
+  // byte read is hashed on the way (a small cost beside decompression), and the clean end of the
+  // stream is an error when the hash differs. `trace_dir` is for that error's message.
+  ChunkInput(std::string path, int fd, uint64_t file_size,
+             std::optional<FileDigest> expected = std::nullopt, std::string trace_dir = "")
+      : path_(std::move(path)), fd_(fd), file_size_(file_size), expected_(std::move(expected)),
+        trace_dir_(std::move(trace_dir)) {}
   ~ChunkInput() noexcept(false) override { close(fd_); }
 
   kj::ArrayPtr<const kj::byte> tryGetReadBuffer() override {
@@ -109,15 +117,29 @@ class ChunkInput final : public kj::BufferedInputStream {
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) Throw(ErrnoStatus(path_, "read failed", errno));
       if (n == 0) return false;
+      if (expected_) hash_.Update(p + done, static_cast<size_t>(n));
       done += static_cast<size_t>(n);
     }
     return true;
   }
 
+  // CheckDigest runs once, at the clean end of the file.
+  void CheckDigest() {
+    if (!expected_ || digest_checked_) return;
+    digest_checked_ = true;
+    if (hash_.HexDigest() != expected_->sha256) {
+      Throw(ChangedAfterRecording(trace_dir_, expected_->path,
+                                  "its SHA-256 is not the one recorded in pyreplay/digests"));
+    }
+  }
+
   // Refill decompresses the next chunk. False at the clean end of the file.
   bool Refill() {
     if (!status_.ok()) Throw(status_);
-    if (file_offset_ >= file_size_) return false;
+    if (file_offset_ >= file_size_) {
+      CheckDigest();
+      return false;
+    }
     stream_offset_ += chunk_.size();
     chunk_.clear();
     pos_ = 0;
@@ -157,6 +179,10 @@ class ChunkInput final : public kj::BufferedInputStream {
   std::vector<kj::byte> chunk_;
   size_t pos_ = 0;
   absl::Status status_;
+  std::optional<FileDigest> expected_;
+  std::string trace_dir_;
+  Sha256 hash_;
+  bool digest_checked_ = false;
 };
 
 }  // namespace internal
@@ -267,7 +293,19 @@ void StreamReader::DropMessage() {
 
 absl::StatusOr<std::unique_ptr<StreamReader>> StreamReader::Open(const std::string& trace_dir,
                                                                  const std::string& stream) {
-  return OpenFile((std::filesystem::path(trace_dir) / stream).string());
+  const std::string path = (std::filesystem::path(trace_dir) / stream).string();
+  ASSIGN_OR_RETURN(std::optional<FileDigest> expected, ExpectedDigest(trace_dir, stream));
+  ASSIGN_OR_RETURN(internal::OpenedStreamFile file, internal::OpenStreamFile(path));
+  if (expected && expected->size != file.size) {
+    close(file.fd);
+    return ChangedAfterRecording(trace_dir, stream,
+                                 absl::StrCat(file.size, " bytes, ", expected->size,
+                                              " when recorded"));
+  }
+  posix_fadvise(file.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  auto input = std::make_unique<internal::ChunkInput>(path, file.fd, file.size,
+                                                      std::move(expected), trace_dir);
+  return std::unique_ptr<StreamReader>(new StreamReader(std::move(input)));
 }
 
 absl::StatusOr<std::unique_ptr<StreamReader>> StreamReader::OpenFile(const std::string& path) {

@@ -9,7 +9,9 @@
 # Targets: `trace_reader` (trace_reader_fuzz.cc: raw stream bytes into StreamReader, RawDataReader
 # and ParseTraceHeader, seeded by make_seeds.cc; corpus in WORKDIR/corpus) and `index`
 # (index_fuzz.cc: FuzzedDataProvider scripts a synthetic trace for BuildIndex, whose entries,
-# peers and WriteIndex/LoadIndex round trip it checks; corpus in WORKDIR/index-corpus). Built
+# peers and WriteIndex/LoadIndex round trip it checks; corpus in WORKDIR/index-corpus) and
+# `sidecar` (sidecar_fuzz.cc: deep index, marks, meta.json, digests and the text/JSON writers
+# of what is printed from them; corpus in WORKDIR/sidecar-corpus). Built
 # straight from the sources with clang++ (no CMake tree needed): the schemas are compiled with
 # `capnp compile`, each target with -fsanitize=fuzzer,address,undefined, one compiler at a time.
 # Each run prints a summary line (runs, exec/s, coverage). Exit status non-zero on any crash,
@@ -18,28 +20,33 @@ set -eu
 SECONDS_TO_RUN=${1:-60}
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=${2:-$(mktemp -d /tmp/pyreplay-fuzz.XXXXXX)}
-TARGETS="trace_reader index"
+TARGETS="trace_reader index sidecar"
 if [ $# -gt 2 ]; then shift 2; TARGETS=$*; fi
 CXX=${CXX_FUZZ:-clang++}
-mkdir -p "$WORK/gen" "$WORK/corpus" "$WORK/seeds" "$WORK/index-corpus"
+mkdir -p "$WORK/gen" "$WORK/corpus" "$WORK/seeds" "$WORK/index-corpus" "$WORK/sidecar-corpus"
 command -v "$CXX" >/dev/null || { echo "run_fuzz.sh: $CXX not found" >&2; exit 1; }
 for target in $TARGETS; do
   case $target in
-    trace_reader|index) ;;
-    *) echo "run_fuzz.sh: unknown target '$target' (targets: trace_reader, index)" >&2; exit 2 ;;
+    trace_reader|index|sidecar) ;;
+    *) echo "run_fuzz.sh: unknown target '$target' (targets: trace_reader, index, sidecar)" >&2; exit 2 ;;
   esac
 done
 
 capnp compile -oc++:"$WORK/gen" --src-prefix="$REPO" "$REPO/replay/trace/rr_trace.capnp" \
-  "$REPO/replay/index/index.capnp"
+  "$REPO/replay/index/index.capnp" "$REPO/replay/deep_index/deep_index.capnp" \
+  "$REPO/replay/marks/marks.capnp"
 CFLAGS="-std=c++20 -g -O1 -I$REPO -I$WORK/gen -fno-omit-frame-pointer"
 FUZZ_FLAGS="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
-LIBS="$(pkg-config --libs capnp absl_status absl_statusor absl_strings absl_str_format) -lbrotlidec"
-SOURCES="$REPO/replay/trace/trace_reader.cc $REPO/replay/trace/raw_data_reader.cc $REPO/replay/trace/internal/chunk_format.cc $REPO/replay/common/atomic_file.cc $WORK/gen/replay/trace/rr_trace.capnp.c++"
+# The stream reader checks what it reads against the trace's digests (SHA-256, libcrypto).
+LIBS="$(pkg-config --libs capnp absl_status absl_statusor absl_strings absl_str_format libcrypto) -lbrotlidec"
+SOURCES="$REPO/replay/trace/trace_reader.cc $REPO/replay/trace/raw_data_reader.cc $REPO/replay/trace/internal/chunk_format.cc $REPO/replay/trace/trace_digests.cc $REPO/replay/common/atomic_file.cc $REPO/replay/common/sealed_file.cc $REPO/replay/common/sha256.cc $WORK/gen/replay/trace/rr_trace.capnp.c++"
 # The index builder on top: its streams' stamps need SHA-256 (libcrypto), the test trace
 # writer Brotli's encoder.
-INDEX_SOURCES="$SOURCES $REPO/replay/trace/task_stream.cc $REPO/replay/index/event_index.cc $REPO/replay/index/socket_address.cc $REPO/replay/common/sha256.cc $WORK/gen/replay/index/index.capnp.c++"
+INDEX_SOURCES="$SOURCES $REPO/replay/trace/task_stream.cc $REPO/replay/index/event_index.cc $REPO/replay/index/socket_address.cc $WORK/gen/replay/index/index.capnp.c++"
+# The sidecars and the writers of what is printed from them.
+SIDECAR_SOURCES="$INDEX_SOURCES $REPO/replay/deep_index/deep_index.cc $REPO/replay/marks/mark_store.cc $REPO/replay/marks/mark_json.cc $REPO/replay/position/position.cc $REPO/replay/record/recording_meta.cc $REPO/replay/record/pmu_mode.cc $REPO/replay/common/text_escape.cc $REPO/replay/index/index_report.cc $REPO/replay/common/human_size.cc $WORK/gen/replay/deep_index/deep_index.capnp.c++ $WORK/gen/replay/marks/marks.capnp.c++"
 INDEX_LIBS="$LIBS $(pkg-config --libs absl_flat_hash_map libcrypto) -lbrotlienc"
+SIDECAR_LIBS="$INDEX_LIBS $(pkg-config --libs absl_time)"
 
 # run_target NAME BINARY FLAGS... CORPUS...: fuzzes for SECONDS_TO_RUN, then prints a summary
 # line from libFuzzer's final stats; fails when the fuzzer did.
@@ -79,6 +86,13 @@ for target in $TARGETS; do
       $CXX $CFLAGS $FUZZ_FLAGS "$REPO/tests/fuzz/index_fuzz.cc" $INDEX_SOURCES $INDEX_LIBS \
         -o "$WORK/index_fuzz"
       run_target index "$WORK/index_fuzz" -max_len=4096 -len_control=0 "$WORK/index-corpus"
+      ;;
+    sidecar)
+      # The first byte picks the file (deep index, marks, meta.json, digests, or plain text for
+      # the writers), the rest is its contents; no seeds needed.
+      $CXX $CFLAGS $FUZZ_FLAGS "$REPO/tests/fuzz/sidecar_fuzz.cc" $SIDECAR_SOURCES $SIDECAR_LIBS \
+        -o "$WORK/sidecar_fuzz"
+      run_target sidecar "$WORK/sidecar_fuzz" -max_len=8192 "$WORK/sidecar-corpus"
       ;;
   esac
 done
