@@ -10,6 +10,7 @@
 #include <set>
 
 #include "gtest/gtest.h"
+#include "replay/common/debian_python.h"
 
 namespace pyreplay {
 namespace {
@@ -302,7 +303,8 @@ TEST_F(HunterTest, CtrlCAfterACatchKeepsItAndSkipsTheIndexing) {
   // A failure caught, then Ctrl-C while the hunt looks for a passing run: kept, reported as
   // caught, and not indexed (the user wants out; a deep pass would start a replay).
   request_.tries = 100;
-  request_.command = {"/usr/bin/python3.11"};  // a Python program: the deep pass would apply
+  // A Python program (the deep pass would apply) that exists on this release: the hunt checks.
+  request_.command = {DebianPython()};
   std::atomic<bool> caught{false};
   HuntCallbacks callbacks;
   TryRecorder fake = FakeRecorder({1, 2, 3, 4, 5, 6, 7, 8, 9, 10});

@@ -17,7 +17,10 @@ if command -v ccache >/dev/null; then
   export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=1
 fi
 t0=$SECONDS
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" \
+# -O1 without -g: 40% less compile time than the host's RelWithDebInfo (10.8 s -> 6.4 s of CPU for
+# replay/index/event_index.cc), which two roots on two cores need; NDEBUG as on the host.
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -DNDEBUG" \
+  -DCMAKE_C_FLAGS="-O1 -DNDEBUG" "${launcher[@]}" \
   >"$build.configure.log" 2>&1 || { cat "$build.configure.log"; say "configure failed"; exit 1; }
 grep -h "gdb embeds" "$build.configure.log" | sed "s/^-- /test bed $suite: /"
 cmake --build "$build" -j"$(nproc)" >"$build.build.log" 2>&1 \

@@ -39,14 +39,16 @@ for want in "bookworm python3.11-dbg" "bookworm libclang-rt-14-dev" "trixie pyth
             "trixie libclang-rt-19-dev" "sid python3.14-dbg" "sid python3.15-dbg" \
             "sid libclang-rt-dev"; do
   set -- $want
-  if "$packages" "$1" | grep -qx -- "$2"; then echo "ok: $1 has $2"
+  # Captured first: grep -q stops reading early, and pipefail would count packages.sh's SIGPIPE.
+  names=$("$packages" "$1")
+  if grep -qx -- "$2" <<<"$names"; then echo "ok: $1 has $2"
   else echo "FAIL: $1 lacks $2: $(list "$1")"; failures=$((failures + 1)); fi
 done
-if "$packages" bookworm | grep -qx nodejs; then
+if grep -qx nodejs <<<"$("$packages" bookworm)"; then
   echo "FAIL: the machine's list names nodejs (setup.sh checks node by command)"
   failures=$((failures + 1))
 fi
-if "$packages" --root trixie | grep -qx nodejs; then echo "ok: a root's list has nodejs"
+if grep -qx nodejs <<<"$("$packages" --root trixie)"; then echo "ok: a root's list has nodejs"
 else echo "FAIL: a root's list lacks nodejs"; failures=$((failures + 1)); fi
 out=$("$packages" wheezy 2>&1) && { echo "FAIL: wheezy gave a list"; failures=$((failures + 1)); }
 expect "unknown release" "$out" \
