@@ -23,14 +23,17 @@ namespace fs = std::filesystem;
 namespace {
 
 // Runs inside the interpreter being described, so it must read on every CPython (2.7 too: it
-// then reports a version pyreplay does not read, instead of failing).
+// then reports a version pyreplay does not read, instead of failing). The libpython is the one
+// the process really mapped: Debian's python3.11 is static although sysconfig names the
+// libpython3.11.so it also ships.
 constexpr char kProbe[] =
     "import sys, sysconfig, json\n"
     "v = sysconfig.get_config_var\n"
     "print(json.dumps({'version': '%d.%d.%d' % tuple(sys.version_info[:3]),\n"
     "  'free_threaded': bool(v('Py_GIL_DISABLED')), 'debug_build': bool(v('Py_DEBUG')),\n"
-    "  'executable': sys.executable, 'shared': bool(v('Py_ENABLE_SHARED')),\n"
-    "  'libdir': v('LIBDIR') or '', 'soname': v('INSTSONAME') or v('LDLIBRARY') or ''}))\n";
+    "  'executable': sys.executable,\n"
+    "  'libpython': ([l.split()[-1] for l in open('/proc/self/maps') if '/libpython' in l]\n"
+    "                + [''])[0]}))\n";
 
 constexpr char kDebugOffsetsCookie[] = "xdebugpy";  // Include/internal/pycore_debug_offsets.h
 
@@ -180,8 +183,8 @@ PythonInstall DescribePython(const std::string& path, const std::string& found_b
       (void)absl::SimpleAtoi(parts[1], &python.minor);
     }
     python.interpreter_elf = python.executable;
-    std::string libpython = probe.value("libdir", "") + "/" + probe.value("soname", "");
-    if (probe.value("shared", false) && IsElf(libpython)) python.interpreter_elf = Resolved(libpython);
+    std::string libpython = probe.value("libpython", "");
+    if (!libpython.empty() && IsElf(libpython)) python.interpreter_elf = Resolved(libpython);
   } else {
     python.executable = Resolved(path);
     python.interpreter_elf = python.executable;

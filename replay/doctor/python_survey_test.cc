@@ -187,7 +187,7 @@ TEST_F(PythonSurveyTest, SurveyFindsVersionedNamesAndDropsDuplicates) {
   fs::create_directories(dir_ / "bin");
   std::ofstream(fake) << "#!/bin/sh\necho '{\"version\": \"3.12.9\", \"free_threaded\": false, "
                          "\"debug_build\": false, \"executable\": \"" << fake
-                      << "\", \"shared\": false, \"libdir\": \"\", \"soname\": \"\"}'\n";
+                      << "\", \"libpython\": \"\"}'\n";
   fs::permissions(fake, fs::perms::owner_all);
   fs::create_symlink("python3.12", dir_ / "bin/python3");       // PATH's python3: the same one
   std::ofstream(Path("bin/python3.12-config")) << "#!/bin/sh\n";  // not an interpreter

@@ -202,11 +202,11 @@ class DoctorTest(unittest.TestCase):
 
 
 def sections_of_interpreter(path):
-    """readelf's section list of the ELF holding the interpreter (libpython when shared)."""
+    """readelf's section list of the ELF holding the interpreter (the libpython it maps, if any)."""
     import subprocess
-    lib = subprocess.run([path, "-c", "import sysconfig as s; v = s.get_config_var; "
-                          "print(v('LIBDIR') + '/' + v('INSTSONAME') if v('Py_ENABLE_SHARED') "
-                          "else '')"], capture_output=True, text=True).stdout.strip()
+    lib = subprocess.run([path, "-c", "print(([l.split()[-1] for l in open('/proc/self/maps') "
+                          "if '/libpython' in l] + [''])[0])"],
+                         capture_output=True, text=True).stdout.strip()
     if not shutil.which("readelf"):
         return ""
     return subprocess.run(["readelf", "-SW", lib or path], capture_output=True, text=True).stdout

@@ -230,6 +230,18 @@ class PackTest(TempDirTestCase):
         self.assertEqual(kinds["pyreplay/meta.json"], "sidecar")
         self.assertTrue(any(k == "debug" for k in kinds.values()), kinds)
         self.assertTrue(any(a.endswith("threads.py") for a in info["recording"]["command"]))
+        # The rr that recorded it, as rr itself says (`rr --version`), and its trace format (the
+        # first line of rr's version file); same rr here, so nothing to warn about.
+        import subprocess
+        rr = subprocess.run(["rr", "--version"], capture_output=True, text=True).stdout.split()[2]
+        with open(os.path.join(self.a_trace, "version"), "rb") as f:
+            trace_format = int(f.readline())
+        self.assertEqual(info["rr"]["recorded_with"], rr)
+        self.assertEqual(info["rr"]["trace_format"], trace_format)
+        self.assertEqual(info["rr"]["installed"], rr)
+        self.assertEqual(info["rr"]["note"], "")
+        self.assertIn("rr:        recorded with rr %s (trace format %d); this machine has rr %s"
+                      % (rr, trace_format, rr), self.alice.run("info", self.pack).stdout)
         trace_info = json.loads(self.alice.run("info", self.a_trace, "--json").stdout)
         self.assertEqual(info["recording"]["rr_version"], trace_info["rr_version"])
         self.assertEqual(info["recording"]["command"], trace_info["command"])
