@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
 #include "replay/pyframes/cpython_layout.h"
 #include "replay/pyframes/memory_reader.h"
@@ -131,7 +132,9 @@ class ObjectReader {
   CPythonLayout layout_;
   const ObjectFormats& formats_;
   MemoryReader* reader_;
-  absl::flat_hash_map<uint64_t, TypeInfo> types_;
+  // node_hash_map: TypeOf hands out pointers that must outlive later insertions (a container
+  // whose items bring new types would otherwise read its own type through a dangling pointer).
+  absl::node_hash_map<uint64_t, TypeInfo> types_;
   uint64_t reads_ = 0;
 };
 

@@ -39,7 +39,7 @@ CFLAGS="-std=c++20 -g -O1 -I$REPO -I$WORK/gen -fno-omit-frame-pointer"
 FUZZ_FLAGS="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 # The stream reader checks what it reads against the trace's digests (SHA-256, libcrypto).
 LIBS="$(pkg-config --libs capnp absl_status absl_statusor absl_strings absl_str_format libcrypto) -lbrotlidec"
-SOURCES="$REPO/replay/trace/trace_reader.cc $REPO/replay/trace/raw_data_reader.cc $REPO/replay/trace/internal/chunk_format.cc $REPO/replay/trace/trace_digests.cc $REPO/replay/common/atomic_file.cc $REPO/replay/common/sealed_file.cc $REPO/replay/common/sha256.cc $WORK/gen/replay/trace/rr_trace.capnp.c++"
+SOURCES="$REPO/replay/trace/trace_reader.cc $REPO/replay/trace/raw_data_reader.cc $REPO/replay/trace/internal/chunk_format.cc $REPO/replay/trace/trace_digests.cc $REPO/replay/common/atomic_file.cc $REPO/replay/common/sealed_file.cc $REPO/replay/common/sha256.cc $REPO/replay/common/rr_dialect.cc $WORK/gen/replay/trace/rr_trace.capnp.c++"
 # The index builder on top: its streams' stamps need SHA-256 (libcrypto), the test trace
 # writer Brotli's encoder.
 INDEX_SOURCES="$SOURCES $REPO/replay/trace/task_stream.cc $REPO/replay/index/event_index.cc $REPO/replay/index/socket_address.cc $WORK/gen/replay/index/index.capnp.c++"
